@@ -1,0 +1,203 @@
+"""The relational schema, as SQLAlchemy Core tables (the same on SQLite, PostgreSQL, MySQL).
+
+Times are integers: milliseconds since the Unix epoch, UTC (plus the sender's UTC offset in
+minutes where the source gave one), because every backend compares and indexes integers the
+same way. Message ids are time-ordered (see ``chatkeeper.store.ids``) so that a date range is an
+id range in the message table and in every search index.
+
+The full-text index tables are not here: each backend creates its own in the migration.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# Identifiers from platforms compare byte for byte (MySQL's default collation would fold case).
+_MYSQL = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_bin"}
+# On SQLite only "INTEGER PRIMARY KEY" makes the column the rowid itself (no second index).
+MESSAGE_ID = BigInteger().with_variant(Integer(), "sqlite")
+ID = 128
+NAME = 200
+
+platforms = Table(
+    "platforms",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(32), nullable=False, unique=True),
+    **_MYSQL,
+)
+
+departments = Table(
+    "departments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(NAME), nullable=False, unique=True),
+    **_MYSQL,
+)
+
+service_types = Table(
+    "service_types",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(64), nullable=False, unique=True),
+    Column("label_zh", String(NAME)),
+    Column("label_en", String(NAME)),
+    **_MYSQL,
+)
+
+tags = Table(
+    "tags",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(64), nullable=False, unique=True),
+    **_MYSQL,
+)
+
+customers = Table(
+    "customers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("platform_id", Integer, ForeignKey("platforms.id"), nullable=False),
+    Column("external_id", String(ID), nullable=False),
+    Column("name", String(NAME)),
+    UniqueConstraint("platform_id", "external_id"),
+    **_MYSQL,
+)
+
+customer_tags = Table(
+    "customer_tags",
+    metadata,
+    Column("customer_id", Integer, ForeignKey("customers.id"), primary_key=True),
+    Column("tag_id", Integer, ForeignKey("tags.id"), primary_key=True),
+    **_MYSQL,
+)
+
+participants = Table(
+    "participants",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("platform_id", Integer, ForeignKey("platforms.id"), nullable=False),
+    Column("external_id", String(ID), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("name", String(NAME)),
+    Column("customer_id", Integer, ForeignKey("customers.id")),
+    UniqueConstraint("platform_id", "external_id", "role"),
+    **_MYSQL,
+)
+
+conversations = Table(
+    "conversations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("platform_id", Integer, ForeignKey("platforms.id"), nullable=False),
+    Column("external_id", String(ID), nullable=False),
+    Column("department_id", Integer, ForeignKey("departments.id")),
+    Column("customer_id", Integer, ForeignKey("customers.id")),
+    Column("service_type_id", Integer, ForeignKey("service_types.id")),
+    Column("started_at", BigInteger, nullable=False),
+    Column("ended_at", BigInteger, nullable=False),
+    Column("message_count", Integer, nullable=False, default=0),
+    Column("state", String(16), nullable=False, default="active"),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    UniqueConstraint("platform_id", "external_id"),
+    Index(None, "department_id", "ended_at"),
+    Index(None, "customer_id"),
+    **_MYSQL,
+)
+
+conversation_agents = Table(
+    "conversation_agents",
+    metadata,
+    Column("conversation_id", Integer, ForeignKey("conversations.id"), primary_key=True),
+    Column("participant_id", Integer, ForeignKey("participants.id"), primary_key=True),
+    **_MYSQL,
+)
+
+ingest_runs = Table(
+    "ingest_runs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("format", String(32), nullable=False),
+    Column("files", Text, nullable=False),
+    Column("started_at", BigInteger, nullable=False),
+    Column("finished_at", BigInteger),
+    Column("status", String(16), nullable=False),
+    Column("ingested", Integer, nullable=False, default=0),
+    Column("duplicates", Integer, nullable=False, default=0),
+    Column("rejected", Integer, nullable=False, default=0),
+    Column("skipped", Integer, nullable=False, default=0),
+    Column("rejects_file", Text),
+    Column("actor", String(NAME), nullable=False),
+    **_MYSQL,
+)
+
+# One row per stored source record: said messages, recall events and consent records alike.
+# ``id`` is time-ordered and assigned by ChatKeeper, never by the database.
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", MESSAGE_ID, primary_key=True, autoincrement=False),
+    Column("conversation_id", Integer, ForeignKey("conversations.id"), nullable=False),
+    Column("platform_id", SmallInteger, nullable=False),
+    Column("external_id", String(ID), nullable=False),
+    Column("sent_at", BigInteger, nullable=False),
+    Column("utc_offset", SmallInteger, nullable=False),
+    Column("sender_role", String(8), nullable=False),
+    Column("sender_id", Integer),
+    Column("agent_id", Integer),
+    Column("msgtype", String(32), nullable=False),
+    Column("kind", String(8), nullable=False),
+    Column("text", Text),
+    Column("recalled_at", BigInteger),
+    Column("payload", Text),
+    Column("raw", Text),
+    Column("ingest_run_id", Integer),
+    UniqueConstraint("platform_id", "external_id"),
+    Index(None, "conversation_id", "id"),
+    **_MYSQL,
+)
+
+consent_records = Table(
+    "consent_records",
+    metadata,
+    Column("message_id", BigInteger, ForeignKey("messages.id"), primary_key=True),
+    Column("conversation_id", Integer, ForeignKey("conversations.id"), nullable=False),
+    Column("participant_id", Integer, ForeignKey("participants.id")),
+    Column("decision", String(16), nullable=False),
+    Column("decided_at", BigInteger, nullable=False),
+    **_MYSQL,
+)
+
+# A recall names the message it withdraws by the platform's id; the target may arrive before or
+# after the recall (in another file, or out of order), so the link is kept by external id.
+recall_events = Table(
+    "recall_events",
+    metadata,
+    Column("message_id", BigInteger, ForeignKey("messages.id"), primary_key=True),
+    Column("platform_id", SmallInteger, nullable=False),
+    Column("target_external_id", String(ID), nullable=False),
+    Index(None, "platform_id", "target_external_id"),
+    **_MYSQL,
+)
