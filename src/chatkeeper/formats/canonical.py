@@ -129,15 +129,11 @@ def normalise_canonical(data: dict[str, Any]) -> CanonicalMessage:
     """Validate one canonical record and build the message; ``RecordError`` names the field."""
     platform = _required(data, "platform").lower()
     if not _PLATFORM.fullmatch(platform):
-        raise RecordError(
-            "must be 1-32 characters of a-z, 0-9, '_', '.', '-'", field="platform"
-        )
+        raise RecordError("must be 1-32 characters of a-z, 0-9, '_', '.', '-'", field="platform")
     role_value = _required(data, "sender_role").lower()
     role = _ROLES.get(role_value)
     if role is None:
-        raise RecordError(
-            "must be one of customer, agent, bot, system", field="sender_role"
-        )
+        raise RecordError("must be one of customer, agent, bot, system", field="sender_role")
     msgtype = (_text(data, "msgtype", limit=32) or "text").lower()
     text = data.get("text")
     if text is not None and not isinstance(text, str):

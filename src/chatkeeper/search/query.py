@@ -68,7 +68,7 @@ def _lex(query: str) -> list[tuple[str, str, int]]:
         match = _TOKEN.match(query, pos)
         if match is None or match.end() == pos:
             break
-        start = len(query[:match.end()]) - len(match.group(0).lstrip())
+        start = len(query[: match.end()]) - len(match.group(0).lstrip())
         if match.group("paren"):
             tokens.append(("paren", match.group("paren"), start))
         elif match.group("phrase") is not None:

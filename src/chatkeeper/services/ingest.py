@@ -1,0 +1,165 @@
+"""Ingest: files in a source format go through the pipeline into the archive."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import orjson
+
+from chatkeeper.domain import Actor
+from chatkeeper.errors import IngestError
+from chatkeeper.formats import get_format
+from chatkeeper.ingest.pipeline import Batch, Outcome, Step, batches, default_steps
+from chatkeeper.services.context import Context
+
+Progress = Callable[[int], None]
+
+
+@dataclass(slots=True)
+class IngestReport:
+    """The outcome of one ``ingest`` call (the CLI's ``--json`` object)."""
+
+    ingested: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    skipped: int = 0
+    rejects_file: str | None = None
+    run_id: int | None = None
+    files: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        """The machine-readable summary."""
+        return {
+            "ingested": self.ingested,
+            "duplicates": self.duplicates,
+            "rejected": self.rejected,
+            "skipped": self.skipped,
+            "rejects_file": self.rejects_file,
+        }
+
+
+class _Rejects:
+    """The rejects file: one JSON object per bad record (file, line, field, error).
+
+    It names where each bad record is and what is wrong with it, never the record's content,
+    so it holds no personal data; the source file is where the record itself can be fixed.
+    """
+
+    def __init__(self, folder: Path, run_id: int) -> None:
+        self.path = folder / f"ingest-{run_id:06d}.rejects.jsonl"
+        self.folder = folder
+        self.handle = None
+
+    def write(self, source: str, line: int, field_name: str | None, reason: str | None) -> None:
+        if self.handle is None:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self.handle = self.path.open("ab")
+        entry = {"file": source, "line": line, "field": field_name, "error": reason}
+        self.handle.write(orjson.dumps(entry) + b"\n")
+
+    def close(self) -> str | None:
+        if self.handle is None:
+            return None
+        self.handle.close()
+        return str(self.path)
+
+
+def count_records(paths: list[Path]) -> int:
+    """About how many records the files hold (their line count), for a progress total."""
+    total = 0
+    for path in paths:
+        with path.open("rb") as handle:
+            total += sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
+    return total
+
+
+def ingest_files(
+    ctx: Context,
+    actor: Actor,
+    paths: list[Path],
+    fmt_name: str,
+    *,
+    progress: Progress | None = None,
+    steps: list[Step] | None = None,
+) -> IngestReport:
+    """Ingest every file; bad records go to the rejects file, the good ones all land.
+
+    Each batch commits on its own, so an interrupted run keeps what it acknowledged and a
+    re-run of the same files adds only what is missing.
+    """
+    fmt = get_format(fmt_name)
+    for path in paths:
+        if not path.is_file():
+            raise IngestError(f"{path}: no such file", file=str(path))
+    steps = steps or default_steps()
+    archive = ctx.archive
+    report = IngestReport(files=[str(p) for p in paths])
+    report.run_id = archive.start_run(fmt_name, report.files, actor.name)
+    rejects = _Rejects(ctx.data_dir / "rejects", report.run_id)
+    status = "failed"
+    try:
+        for path in paths:
+            for batch in batches(fmt, str(path), fmt.parse(path), ctx.settings.ingest.batch_size):
+                batch.run_id = report.run_id
+                _run_batch(ctx, batch, steps)
+                _account(batch, report, rejects)
+                if progress is not None:
+                    progress(len(batch.items))
+        status = "completed"
+    finally:
+        report.rejects_file = rejects.close()
+        archive.finish_run(
+            report.run_id,
+            status,
+            {
+                "ingested": report.ingested,
+                "duplicates": report.duplicates,
+                "rejected": report.rejected,
+                "skipped": report.skipped,
+            },
+            report.rejects_file,
+        )
+        if report.rejects_file:
+            summary = Path(report.rejects_file.replace(".rejects.jsonl", ".summary.json"))
+            summary.write_bytes(
+                orjson.dumps(
+                    {
+                        **report.as_dict(),
+                        "files": report.files,
+                        "status": status,
+                        "finished_at": int(time.time()),
+                    },
+                    option=orjson.OPT_INDENT_2,
+                )
+            )
+    return report
+
+
+def _run_batch(ctx: Context, batch: Batch, steps: list[Step]) -> None:
+    for step in steps:
+        if not step.transactional:
+            step(batch)
+    if not any(True for _ in batch.pending()):
+        return
+    with ctx.archive.writer() as writer:
+        batch.writer = writer
+        for step in steps:
+            if step.transactional:
+                step(batch)
+    batch.writer = None
+
+
+def _account(batch: Batch, report: IngestReport, rejects: _Rejects) -> None:
+    for item in batch.items:
+        if item.outcome is Outcome.INGESTED:
+            report.ingested += 1
+        elif item.outcome is Outcome.DUPLICATE:
+            report.duplicates += 1
+        elif item.outcome is Outcome.SKIPPED:
+            report.skipped += 1
+        elif item.outcome is Outcome.REJECTED:
+            report.rejected += 1
+            rejects.write(batch.source, item.line, item.field, item.reason)

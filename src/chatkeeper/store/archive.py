@@ -1,0 +1,297 @@
+"""The archive store: the one object the services use to reach the database.
+
+It owns the engine and the search index backend, hands out :class:`ArchiveWriter`s inside write
+transactions, and answers the read queries (transcripts, statistics, search hits). Backend
+differences stay in ``engine``, the migration and ``store.search``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import orjson
+from sqlalchemy import func, select, text, update
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+from chatkeeper.errors import NotFound, NotInitialised, StoreError
+from chatkeeper.store import migrations, tables
+from chatkeeper.store.search import IndexQuery, IndexResult, index_for
+from chatkeeper.store.writer import ArchiveWriter
+
+_FILTER_TABLES = {
+    "platform": (tables.platforms, "code"),
+    "department": (tables.departments, "name"),
+    "service_type": (tables.service_types, "code"),
+    "customer_tag": (tables.tags, "name"),
+}
+
+
+class SqlArchive:
+    """Conversations and messages in a SQL database, with its full-text index."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect.name
+        self.index = index_for(self.dialect)
+
+    # -- schema --------------------------------------------------------------------------
+
+    def initialise(self) -> None:
+        """Create or migrate the schema (idempotent)."""
+        try:
+            migrations.upgrade(self.engine)
+        except OperationalError as exc:
+            raise StoreError(f"cannot reach the database: {exc.orig}") from exc
+
+    def check_ready(self) -> None:
+        """Raise ``NotInitialised`` unless the schema is at this version's revision."""
+        try:
+            with self.engine.connect() as connection:
+                current = migrations.current_revision(connection)
+        except OperationalError as exc:
+            raise StoreError(f"cannot reach the database: {exc.orig}") from exc
+        if current is None:
+            raise NotInitialised(
+                "the data folder or database is not initialised: run chatkeeper init"
+            )
+        if current != migrations.head_revision():
+            raise NotInitialised(
+                f"the database schema is at revision {current}; run chatkeeper init to migrate"
+            )
+
+    # -- writing -------------------------------------------------------------------------
+
+    @contextmanager
+    def writer(self) -> Iterator[ArchiveWriter]:
+        """A writer inside one write transaction: committed on exit, rolled back on error."""
+        with self.engine.connect().execution_options(write=True) as connection:
+            with connection.begin():
+                yield ArchiveWriter(connection, self.index)
+
+    def start_run(self, fmt: str, files: list[str], actor: str) -> int:
+        """Record the start of an ingest run; returns its id."""
+        with self.writer() as w:
+            result = w.connection.execute(
+                tables.ingest_runs.insert().values(
+                    format=fmt,
+                    files=orjson.dumps(files).decode(),
+                    started_at=int(time.time() * 1000),
+                    status="running",
+                    ingested=0,
+                    duplicates=0,
+                    rejected=0,
+                    skipped=0,
+                    actor=actor,
+                )
+            )
+            return int(result.inserted_primary_key[0])
+
+    def finish_run(
+        self, run_id: int, status: str, counts: dict[str, int], rejects: str | None
+    ) -> None:
+        """Record how an ingest run ended."""
+        with self.writer() as w:
+            w.connection.execute(
+                update(tables.ingest_runs)
+                .where(tables.ingest_runs.c.id == run_id)
+                .values(
+                    finished_at=int(time.time() * 1000),
+                    status=status,
+                    rejects_file=rejects,
+                    **counts,
+                )
+            )
+
+    # -- reading -------------------------------------------------------------------------
+
+    @contextmanager
+    def reader(self) -> Iterator[Connection]:
+        """A connection inside a read transaction (one consistent snapshot)."""
+        with self.engine.connect() as connection, connection.begin():
+            yield connection
+
+    def filter_ids(self, connection: Connection, kind: str, values: list[str]) -> list[int]:
+        """Ids of filter values (a department's name, a tag, ...); unknown values have none."""
+        if kind in _FILTER_TABLES:
+            table, column = _FILTER_TABLES[kind]
+            query = select(table.c.id).where(table.c[column].in_(values))
+        elif kind == "agent":
+            p = tables.participants
+            query = select(p.c.id).where(p.c.role == "agent", p.c.external_id.in_(values))
+        elif kind == "customer":
+            query = select(tables.customers.c.id).where(tables.customers.c.external_id.in_(values))
+        else:
+            raise ValueError(kind)
+        return [row[0] for row in connection.execute(query)]
+
+    def search_index(self, connection: Connection, query: IndexQuery) -> IndexResult:
+        """Ask the full-text index."""
+        try:
+            return self.index.search(connection, query)
+        except (OperationalError, ProgrammingError) as exc:
+            raise StoreError(f"the search index failed: {exc.orig}") from exc
+
+    def messages_by_id(self, connection: Connection, ids: list[int]) -> dict[int, dict[str, Any]]:
+        """Message rows with their conversation's external id and platform code."""
+        if not ids:
+            return {}
+        m, c, p = tables.messages, tables.conversations, tables.platforms
+        query = (
+            select(
+                m.c.id,
+                m.c.external_id.label("message_id"),
+                m.c.sent_at,
+                m.c.utc_offset,
+                m.c.sender_role,
+                m.c.msgtype,
+                m.c.text,
+                m.c.recalled_at,
+                c.c.external_id.label("conversation_id"),
+                p.c.code.label("platform"),
+            )
+            .join(c, c.c.id == m.c.conversation_id)
+            .join(p, p.c.id == c.c.platform_id)
+            .where(m.c.id.in_(ids))
+        )
+        return {row["id"]: dict(row) for row in connection.execute(query).mappings()}
+
+    def find_conversation(
+        self, connection: Connection, external_id: str, platform: str | None
+    ) -> dict[str, Any]:
+        """The conversation with this external id (on ``platform`` where several match)."""
+        c, p = tables.conversations, tables.platforms
+        d, s, cu = tables.departments, tables.service_types, tables.customers
+        query = (
+            select(
+                c,
+                p.c.code.label("platform"),
+                d.c.name.label("department"),
+                s.c.code.label("service_type"),
+                cu.c.external_id.label("customer"),
+                cu.c.name.label("customer_name"),
+            )
+            .join(p, p.c.id == c.c.platform_id)
+            .outerjoin(d, d.c.id == c.c.department_id)
+            .outerjoin(s, s.c.id == c.c.service_type_id)
+            .outerjoin(cu, cu.c.id == c.c.customer_id)
+            .where(c.c.external_id == external_id)
+        )
+        if platform:
+            query = query.where(p.c.code == platform)
+        rows = [dict(row) for row in connection.execute(query).mappings()]
+        if not rows:
+            raise NotFound(f"no conversation with id '{external_id}'", conversation=external_id)
+        if len(rows) > 1:
+            names = ", ".join(sorted(row["platform"] for row in rows))
+            raise NotFound(
+                f"conversation id '{external_id}' exists on several platforms ({names}); "
+                "name one with --platform",
+                conversation=external_id,
+            )
+        return rows[0]
+
+    def transcript(self, connection: Connection, conversation_pk: int) -> list[dict[str, Any]]:
+        """Every stored record of a conversation in time order, with sender names."""
+        m, pa = tables.messages, tables.participants
+        query = (
+            select(
+                m.c.id,
+                m.c.external_id.label("message_id"),
+                m.c.sent_at,
+                m.c.utc_offset,
+                m.c.sender_role,
+                pa.c.external_id.label("sender_id"),
+                pa.c.name.label("sender_name"),
+                m.c.msgtype,
+                m.c.kind,
+                m.c.text,
+                m.c.recalled_at,
+                m.c.payload,
+            )
+            .outerjoin(pa, pa.c.id == m.c.sender_id)
+            .where(m.c.conversation_id == conversation_pk)
+            .order_by(m.c.id)
+        )
+        return [dict(row) for row in connection.execute(query).mappings()]
+
+    def agents_of(self, connection: Connection, conversation_pk: int) -> list[dict[str, Any]]:
+        """The agents who served in a conversation."""
+        ca, pa = tables.conversation_agents, tables.participants
+        query = (
+            select(pa.c.external_id, pa.c.name)
+            .join(ca, ca.c.participant_id == pa.c.id)
+            .where(ca.c.conversation_id == conversation_pk)
+            .order_by(pa.c.external_id)
+        )
+        return [dict(row) for row in connection.execute(query).mappings()]
+
+    def counts(self, connection: Connection) -> dict[str, int]:
+        """Totals of conversations and messages."""
+        return {
+            "conversations": connection.execute(
+                select(func.count()).select_from(tables.conversations)
+            ).scalar_one(),
+            "messages": connection.execute(
+                select(func.count()).select_from(tables.messages)
+            ).scalar_one(),
+        }
+
+    def counts_by(self, connection: Connection, dimension: str) -> list[tuple[str, int, int]]:
+        """``(value, conversations, messages)`` per platform, service type or department."""
+        c = tables.conversations
+        label_table, label_column, key = {
+            "platform": (tables.platforms, "code", c.c.platform_id),
+            "service_type": (tables.service_types, "code", c.c.service_type_id),
+            "department": (tables.departments, "name", c.c.department_id),
+        }[dimension]
+        query = (
+            select(
+                label_table.c[label_column],
+                func.count(),
+                func.coalesce(func.sum(c.c.message_count), 0),
+            )
+            .select_from(c)
+            .outerjoin(label_table, label_table.c.id == key)
+            .group_by(label_table.c[label_column])
+            .order_by(func.count().desc())
+        )
+        return [(row[0] or "-", int(row[1]), int(row[2])) for row in connection.execute(query)]
+
+    def messages_per_day(
+        self, connection: Connection, utc_offset_minutes: int
+    ) -> list[tuple[str, int]]:
+        """Messages per calendar day in the given time zone offset."""
+        shift = utc_offset_minutes * 60_000
+        day = (tables.messages.c.sent_at + shift) / 86_400_000
+        if self.dialect == "postgresql":
+            bucket = func.floor(day)
+        elif self.dialect == "sqlite":
+            bucket = func.cast(day, tables.messages.c.sent_at.type)
+        else:
+            bucket = func.floor(day)
+        query = select(bucket.label("d"), func.count()).group_by(text("d")).order_by(text("d"))
+        query = query.select_from(tables.messages)
+        out = []
+        for days, count in connection.execute(query):
+            stamp = time.strftime("%Y-%m-%d", time.gmtime(int(days) * 86_400))
+            out.append((stamp, int(count)))
+        return out
+
+    def iter_scan(self, connection: Connection) -> Iterator[dict[str, Any]]:
+        """Every message with its filter values, for the linear-scan baseline and checks."""
+        m, c = tables.messages, tables.conversations
+        query = select(
+            m.c.id,
+            m.c.text,
+            m.c.sender_role,
+            m.c.agent_id,
+            c.c.platform_id,
+            c.c.department_id,
+            c.c.customer_id,
+            c.c.service_type_id,
+        ).join(c, c.c.id == m.c.conversation_id)
+        yield from (dict(row) for row in connection.execute(query).mappings())

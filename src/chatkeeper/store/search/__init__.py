@@ -1,0 +1,101 @@
+"""Full-text index backends: one per database, the same answers from each.
+
+Every backend indexes the document :func:`document` builds (bigram tokens of the message text
+plus filter tokens) under the message's time-ordered id, and answers a parsed query with
+exactly the ids whose text contains the query's terms; the search service then reads the rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Connection
+
+from chatkeeper.search import filter_token, text_tokens
+
+ROLE_CODES = {"customer": "c", "agent": "a", "bot": "b", "system": "s"}
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationMeta:
+    """The conversation-level filter values a message is indexed under."""
+
+    platform_id: int
+    department_id: int | None
+    customer_id: int | None
+    service_type_id: int | None
+    tag_ids: tuple[int, ...]
+
+
+def meta_tokens(meta: ConversationMeta, role: str, agent_id: int | None) -> list[str]:
+    """The filter tokens of one message."""
+    out = [filter_token("p", meta.platform_id), filter_token("r", ROLE_CODES[role])]
+    if meta.department_id is not None:
+        out.append(filter_token("d", meta.department_id))
+    if meta.customer_id is not None:
+        out.append(filter_token("c", meta.customer_id))
+    if meta.service_type_id is not None:
+        out.append(filter_token("s", meta.service_type_id))
+    if agent_id is not None:
+        out.append(filter_token("a", agent_id))
+    out.extend(filter_token("t", tag) for tag in meta.tag_ids)
+    return out
+
+
+def document(text: str | None, meta: ConversationMeta, role: str, agent_id: int | None) -> str:
+    """The index document of one message: its text tokens, then its filter tokens."""
+    tokens = text_tokens(text) if text else []
+    tokens.extend(meta_tokens(meta, role, agent_id))
+    return " ".join(tokens)
+
+
+@dataclass(frozen=True, slots=True)
+class IndexQuery:
+    """What the search service asks an index: a query and filters as index terms."""
+
+    node: object  # chatkeeper.search.Node
+    filter_tokens: tuple[tuple[str, ...], ...]  # AND of groups; a group is an OR of tokens
+    low_id: int | None
+    high_id: int | None
+    order: str  # "time" or "relevance"
+    limit: int
+    offset: int
+
+
+@dataclass(frozen=True, slots=True)
+class IndexResult:
+    """Matching ids in the order asked for (one page) and the exact total."""
+
+    ids: list[int]
+    total: int
+
+
+class SearchIndex:
+    """Interface every backend implements (see the modules beside this one)."""
+
+    def add(self, connection: Connection, rows: list[tuple[int, str]]) -> None:
+        """Index ``(message id, document)`` rows."""
+        raise NotImplementedError
+
+    def remove(self, connection: Connection, rows: list[tuple[int, str]]) -> None:
+        """Remove rows; ``document`` is what was indexed (contentless indexes need it)."""
+        raise NotImplementedError
+
+    def search(self, connection: Connection, query: IndexQuery) -> IndexResult:
+        """The page of matching ids and the exact total."""
+        raise NotImplementedError
+
+
+def index_for(dialect: str) -> SearchIndex:
+    """The backend for a SQLAlchemy dialect name."""
+    if dialect == "sqlite":
+        from chatkeeper.store.search.sqlite_fts5 import Fts5Index
+
+        return Fts5Index()
+    if dialect == "postgresql":
+        from chatkeeper.store.search.postgres import PostgresIndex
+
+        return PostgresIndex()
+    from chatkeeper.store.search.mysql import MysqlIndex
+
+    return MysqlIndex()
