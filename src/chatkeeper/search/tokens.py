@@ -25,6 +25,7 @@ character token can start with (the largest code point, U+10FFFF, encodes as ``n
 
 from __future__ import annotations
 
+import itertools
 from functools import lru_cache
 
 _DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
@@ -58,7 +59,7 @@ def encode_char(char: str) -> str:
 
 def _run_tokens(run: str, out: list[str]) -> None:
     codes = [encode_char(char) for char in run]
-    out.extend(a + b for a, b in zip(codes, codes[1:], strict=False))
+    out.extend(a + b for a, b in itertools.pairwise(codes))
     out.append(codes[-1])
 
 
@@ -88,7 +89,7 @@ def phrase_tokens(query: str) -> tuple[list[str], bool]:
         out.append(encode_char(last))
         return out, True
     codes = [encode_char(char) for char in last]
-    out.extend(a + b for a, b in zip(codes, codes[1:], strict=False))
+    out.extend(a + b for a, b in itertools.pairwise(codes))
     return out, False
 
 

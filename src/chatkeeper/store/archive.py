@@ -68,9 +68,9 @@ class SqlArchive:
     @contextmanager
     def writer(self) -> Iterator[ArchiveWriter]:
         """A writer inside one write transaction: committed on exit, rolled back on error."""
-        with self.engine.connect().execution_options(write=True) as connection:
-            with connection.begin():
-                yield ArchiveWriter(connection, self.index)
+        connection = self.engine.connect().execution_options(write=True)
+        with connection, connection.begin():
+            yield ArchiveWriter(connection, self.index)
 
     def start_run(self, fmt: str, files: list[str], actor: str) -> int:
         """Record the start of an ingest run; returns its id."""

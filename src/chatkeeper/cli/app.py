@@ -1,0 +1,47 @@
+"""The ``chatkeeper`` command line: each command lives in its own module."""
+
+from __future__ import annotations
+
+import typer
+
+from chatkeeper import __version__
+from chatkeeper.cli.demo import demo
+from chatkeeper.cli.ingest import ingest
+from chatkeeper.cli.init import init
+from chatkeeper.cli.search import search_command
+from chatkeeper.cli.show import show
+from chatkeeper.cli.stats import stats
+
+app = typer.Typer(
+    name="chatkeeper",
+    help="ChatKeeper: the system of record for customer-service chat conversations.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command()(init)
+app.command()(ingest)
+app.command("search")(search_command)
+app.command()(show)
+app.command()(stats)
+app.command()(demo)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"chatkeeper {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version."
+    ),
+) -> None:
+    """ChatKeeper: the system of record for customer-service chat conversations."""
+
+
+def main() -> None:
+    """Entry point of the ``chatkeeper`` script."""
+    app()

@@ -1,0 +1,72 @@
+"""``chatkeeper demo``: try ChatKeeper on a realistic synthetic archive."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from chatkeeper.cli.common import Json, actor, console, guarded, print_json
+from chatkeeper.config import load_settings
+from chatkeeper.services.demo import build_demo, write_dataset
+
+NEXT_STEPS = """
+[bold]Try next[/] (the data folder is {folder}):
+  chatkeeper search 退款 --data-dir {folder}
+  chatkeeper search "增值税发票" --service-type transaction --data-dir {folder}
+  chatkeeper search 投诉 --department 投诉处理部 --from 2026-09-01 --data-dir {folder}
+  chatkeeper search "律师 OR 起诉" --sort relevance --limit 5 --data-dir {folder}
+  chatkeeper show {conversation} --data-dir {folder}
+  chatkeeper stats --data-dir {folder}
+"""
+
+
+def demo(
+    messages: Annotated[int, typer.Option(help="How many messages to generate.", min=0)] = 50_000,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Only write the data set to this JSONL file; do not ingest it."),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same data).")] = 20250101,
+    data_dir: Annotated[
+        Path, typer.Option("--data-dir", help="The demo's own data folder.")
+    ] = Path("chatkeeper-demo"),
+    as_json: Json = False,
+) -> None:
+    """Build a demo archive of synthetic conversations, or write a data set with --out."""
+    if out is not None:
+        count = guarded(as_json, lambda: write_dataset(out, messages, seed))
+        if as_json:
+            print_json({"written": count, "file": str(out)})
+        else:
+            console.print(f"wrote {count} messages to {out}")
+        return
+    settings = guarded(as_json, lambda: load_settings(data_dir=data_dir))
+    if as_json or not console.is_terminal:
+        ctx, report = guarded(as_json, lambda: build_demo(settings, actor(), messages, seed))
+    else:
+        columns = (
+            TextColumn("[bold]demo"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+        )
+        with Progress(*columns, console=console) as bar:
+            task = bar.add_task("ingest", total=messages)
+            ctx, report = guarded(
+                as_json,
+                lambda: build_demo(
+                    settings, actor(), messages, seed, progress=lambda n: bar.advance(task, n)
+                ),
+            )
+    ctx.close()
+    if as_json:
+        print_json({**report.as_dict(), "data_dir": str(data_dir)})
+        return
+    console.print(
+        f"ingested [bold green]{report.ingested}[/] messages into {data_dir} "
+        f"(duplicates {report.duplicates}, rejected {report.rejected})"
+    )
+    console.print(NEXT_STEPS.format(folder=data_dir, conversation="c2025-000001"))

@@ -1,0 +1,52 @@
+"""The demo: a fresh data folder filled with a realistic synthetic data set."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from chatkeeper.config import Settings
+from chatkeeper.domain import Actor
+from chatkeeper.errors import StoreError
+from chatkeeper.services.context import Context, open_context
+from chatkeeper.services.ingest import IngestReport, Progress, ingest_files
+
+MARKER = ".chatkeeper-demo"
+DATA_FILE = "demo-conversations.jsonl"
+
+
+def write_dataset(path: Path, messages: int, seed: int) -> int:
+    """Write a synthetic data set in the canonical JSONL format; returns the count."""
+    from chatkeeper.demo import write_jsonl  # the generator's tables load only when asked for
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return write_jsonl(path, messages, seed=seed)
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot write the data set ({exc.strerror})") from exc
+
+
+def build_demo(
+    settings: Settings,
+    actor: Actor,
+    messages: int,
+    seed: int,
+    progress: Progress | None = None,
+) -> tuple[Context, IngestReport]:
+    """Make a fresh demo data folder, generate the data set into it, and ingest it.
+
+    A folder that exists is replaced only if an earlier demo made it; any other non-empty
+    folder is refused, so a real archive can never be wiped by mistake.
+    """
+    folder = settings.data_dir
+    if folder.exists() and any(folder.iterdir()):
+        if not (folder / MARKER).exists():
+            raise StoreError(f"{folder} exists and is not a demo folder; choose another --data-dir")
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    (folder / MARKER).write_text("made by chatkeeper demo; safe to delete\n", encoding="utf-8")
+    data_file = folder / DATA_FILE
+    write_dataset(data_file, messages, seed)
+    ctx = open_context(settings, create=True)
+    report = ingest_files(ctx, actor, [data_file], "jsonl", progress=progress)
+    return ctx, report
