@@ -70,7 +70,7 @@ class Settings(BaseSettings):
         return self.database_url or sqlite_url(self.data_dir.resolve())
 
 
-def _describe(error: dict[str, Any]) -> str:
+def _describe(error: Any) -> str:
     key = ".".join(str(part) for part in error["loc"])
     return f"setting '{key}': {error['msg']}"
 

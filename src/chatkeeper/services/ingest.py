@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import orjson
 
@@ -51,7 +52,7 @@ class _Rejects:
     def __init__(self, folder: Path, run_id: int) -> None:
         self.path = folder / f"ingest-{run_id:06d}.rejects.jsonl"
         self.folder = folder
-        self.handle = None
+        self.handle: BinaryIO | None = None
 
     def write(self, source: str, line: int, field_name: str | None, reason: str | None) -> None:
         if self.handle is None:

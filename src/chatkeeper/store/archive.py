@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import orjson
-from sqlalchemy import func, select, text, update
+from sqlalchemy import Integer, cast, func, select, text, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
@@ -88,7 +88,9 @@ class SqlArchive:
                     actor=actor,
                 )
             )
-            return int(result.inserted_primary_key[0])
+            key = result.inserted_primary_key
+            assert key is not None
+            return int(key[0])
 
     def finish_run(
         self, run_id: int, status: str, counts: dict[str, int], rejects: str | None
@@ -267,12 +269,8 @@ class SqlArchive:
         """Messages per calendar day in the given time zone offset."""
         shift = utc_offset_minutes * 60_000
         day = (tables.messages.c.sent_at + shift) / 86_400_000
-        if self.dialect == "postgresql":
-            bucket = func.floor(day)
-        elif self.dialect == "sqlite":
-            bucket = func.cast(day, tables.messages.c.sent_at.type)
-        else:
-            bucket = func.floor(day)
+        # SQLite has no FLOOR before 3.35's math functions; a cast truncates (times are > 0).
+        bucket: Any = cast(day, Integer) if self.dialect == "sqlite" else func.floor(day)
         query = select(bucket.label("d"), func.count()).group_by(text("d")).order_by(text("d"))
         query = query.select_from(tables.messages)
         out = []

@@ -30,12 +30,16 @@ def resolve_names(
     col = table.c[column]
     found: dict[str, int] = {}
     for chunk in _chunks(wanted):
-        found.update(connection.execute(select(col, table.c.id).where(col.in_(chunk))).all())
+        found.update(
+            (k, v) for k, v in connection.execute(select(col, table.c.id).where(col.in_(chunk)))
+        )
     missing = [name for name in wanted if name not in found]
     if missing:
         connection.execute(table.insert(), [{column: name} for name in missing])
         for chunk in _chunks(missing):
-            found.update(connection.execute(select(col, table.c.id).where(col.in_(chunk))).all())
+            found.update(
+                (k, v) for k, v in connection.execute(select(col, table.c.id).where(col.in_(chunk)))
+            )
     return found
 
 

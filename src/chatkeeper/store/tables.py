@@ -10,6 +10,8 @@ The full-text index tables are not here: each backend creates its own in the mig
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -34,7 +36,7 @@ metadata = MetaData(
 )
 
 # Identifiers from platforms compare byte for byte (MySQL's default collation would fold case).
-_MYSQL = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_bin"}
+_MYSQL: dict[str, Any] = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_bin"}
 # On SQLite only "INTEGER PRIMARY KEY" makes the column the rowid itself (no second index).
 MESSAGE_ID = BigInteger().with_variant(Integer(), "sqlite")
 ID = 128

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import orjson
 from sqlalchemy import bindparam, select, tuple_, update
@@ -17,10 +18,29 @@ from sqlalchemy.engine import Connection
 
 from chatkeeper.domain import CanonicalMessage, RecordKind, SenderRole
 from chatkeeper.store import ids, tables
+from chatkeeper.store.bulk import insert_many, select_in
 from chatkeeper.store.lookups import fill_missing_names, resolve_keys, resolve_names
 from chatkeeper.store.search import ConversationMeta, SearchIndex, document
 
 _CHUNK = 500
+MESSAGE_COLUMNS = (
+    "id",
+    "conversation_id",
+    "platform_id",
+    "external_id",
+    "sent_at",
+    "utc_offset",
+    "sender_role",
+    "sender_id",
+    "agent_id",
+    "msgtype",
+    "kind",
+    "text",
+    "recalled_at",
+    "payload",
+    "raw",
+    "ingest_run_id",
+)
 
 
 def _ms(record: CanonicalMessage) -> int:
@@ -60,24 +80,20 @@ class ArchiveWriter:
         by_platform: dict[str, list[str]] = {}
         for platform, message_id in keys:
             by_platform.setdefault(platform, []).append(message_id)
-        platform_ids = dict(
-            self.connection.execute(
-                select(tables.platforms.c.code, tables.platforms.c.id).where(
-                    tables.platforms.c.code.in_(list(by_platform))
-                )
-            ).all()
-        )
+        codes = tables.platforms.c
+        query = select(codes.code, codes.id).where(codes.code.in_(list(by_platform)))
+        platform_ids: dict[str, int] = {code: id_ for code, id_ in self.connection.execute(query)}
         found: set[tuple[str, str]] = set()
-        m = tables.messages
         for platform, message_ids in by_platform.items():
-            if platform not in platform_ids:
-                continue
-            for start in range(0, len(message_ids), _CHUNK):
-                chunk = message_ids[start : start + _CHUNK]
-                query = select(m.c.external_id).where(
-                    m.c.platform_id == platform_ids[platform], m.c.external_id.in_(chunk)
+            if platform in platform_ids:
+                rows = select_in(
+                    self.connection,
+                    "SELECT external_id FROM messages WHERE platform_id = {p} "
+                    "AND external_id IN ({params})",
+                    message_ids,
+                    leading=(platform_ids[platform],),
                 )
-                found.update((platform, row[0]) for row in self.connection.execute(query))
+                found.update((platform, row[0]) for row in rows)
         return found
 
     # -- store ---------------------------------------------------------------------------
@@ -106,7 +122,7 @@ class ArchiveWriter:
         )
         message_ids = self._assign_ids(records, platforms)
         self._batch_ids = set(message_ids)
-        rows = []
+        rows: list[dict[str, Any]] = []
         index_rows = []
         for record, message_id in zip(records, message_ids, strict=True):
             platform_id = platforms[record.platform]
@@ -141,7 +157,14 @@ class ArchiveWriter:
                 (message_id, document(record.text, conv.meta, record.sender_role.value, agent))
             )
         self._link_recalls(records, rows, platforms)
-        conn.execute(tables.messages.insert(), rows)
+        # In id order: B-tree pages then fill left to right instead of splitting half-empty.
+        ordered = sorted(rows, key=lambda row: row["id"])
+        insert_many(
+            conn,
+            "messages",
+            MESSAGE_COLUMNS,
+            [tuple(r[c] for c in MESSAGE_COLUMNS) for r in ordered],
+        )
         self._write_events(records, rows, platforms)
         self._save_conversations(conversations)
         self.index.add(conn, index_rows)
@@ -359,13 +382,14 @@ class ArchiveWriter:
         self, records: Sequence[CanonicalMessage], platforms: dict[str, int]
     ) -> list[int]:
         """Time-ordered ids (see ``chatkeeper.store.ids``), unique against the table."""
-        m = tables.messages
         candidates = [ids.first_candidate(_ms(r), r.platform, r.message_id) for r in records]
         checked = set(candidates)
-        taken: set[int] = set()
-        for start in range(0, len(candidates), _CHUNK):
-            query = select(m.c.id).where(m.c.id.in_(candidates[start : start + _CHUNK]))
-            taken.update(row[0] for row in self.connection.execute(query))
+        taken = {
+            row[0]
+            for row in select_in(
+                self.connection, "SELECT id FROM messages WHERE id IN ({params})", candidates
+            )
+        }
         assigned = []
         for candidate in candidates:
             for _ in range(ids.SLOTS):
@@ -388,7 +412,7 @@ class ArchiveWriter:
     def _link_recalls(
         self,
         records: Sequence[CanonicalMessage],
-        rows: list[dict[str, object]],
+        rows: list[dict[str, Any]],
         platforms: dict[str, int],
     ) -> None:
         """Mark the batch's messages that a recall (stored or in this batch) withdrew."""
@@ -398,8 +422,10 @@ class ArchiveWriter:
         for record, row in zip(records, rows, strict=True):
             if record.kind is RecordKind.RECALL and record.ref_message_id:
                 key = (platforms[record.platform], record.ref_message_id)
-                recalled[key] = min(recalled.get(key, row["sent_at"]), row["sent_at"])  # type: ignore[type-var]
+                recalled[key] = min(recalled.get(key, row["sent_at"]), row["sent_at"])
         keys = [(row["platform_id"], row["external_id"]) for row in rows]
+        if not self._has_recalls({key[0] for key in keys}):
+            keys = []
         for start in range(0, len(keys), _CHUNK):
             query = (
                 select(r.c.platform_id, r.c.target_external_id, m.c.sent_at)
@@ -414,7 +440,7 @@ class ArchiveWriter:
                 key = (platform_id, target)
                 recalled[key] = min(recalled.get(key, sent_at), sent_at)
         for row in rows:
-            at = recalled.pop((row["platform_id"], row["external_id"]), None)  # type: ignore[arg-type]
+            at = recalled.pop((row["platform_id"], row["external_id"]), None)
             if at is not None:
                 row["recalled_at"] = at
         # What is left names messages stored by earlier batches (or not yet seen at all).
@@ -429,10 +455,16 @@ class ArchiveWriter:
                 .values(recalled_at=at)
             )
 
+    def _has_recalls(self, platform_ids: set[int]) -> bool:
+        """Whether any recall is stored for these platforms (most sources send none)."""
+        r = tables.recall_events
+        query = select(r.c.message_id).where(r.c.platform_id.in_(sorted(platform_ids))).limit(1)
+        return self.connection.execute(query).first() is not None
+
     def _write_events(
         self,
         records: Sequence[CanonicalMessage],
-        rows: list[dict[str, object]],
+        rows: list[dict[str, Any]],
         platforms: dict[str, int],
     ) -> None:
         recalls, consents = [], []

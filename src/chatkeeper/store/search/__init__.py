@@ -8,6 +8,7 @@ exactly the ids whose text contains the query's terms; the search service then r
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from sqlalchemy.engine import Connection
 
@@ -27,8 +28,9 @@ class ConversationMeta:
     tag_ids: tuple[int, ...]
 
 
-def meta_tokens(meta: ConversationMeta, role: str, agent_id: int | None) -> list[str]:
-    """The filter tokens of one message."""
+@lru_cache(maxsize=16384)
+def meta_tokens(meta: ConversationMeta, role: str, agent_id: int | None) -> str:
+    """The filter tokens of one message (cached: a conversation's messages share them)."""
     out = [filter_token("p", meta.platform_id), filter_token("r", ROLE_CODES[role])]
     if meta.department_id is not None:
         out.append(filter_token("d", meta.department_id))
@@ -39,14 +41,14 @@ def meta_tokens(meta: ConversationMeta, role: str, agent_id: int | None) -> list
     if agent_id is not None:
         out.append(filter_token("a", agent_id))
     out.extend(filter_token("t", tag) for tag in meta.tag_ids)
-    return out
+    return " ".join(out)
 
 
 def document(text: str | None, meta: ConversationMeta, role: str, agent_id: int | None) -> str:
     """The index document of one message: its text tokens, then its filter tokens."""
-    tokens = text_tokens(text) if text else []
-    tokens.extend(meta_tokens(meta, role, agent_id))
-    return " ".join(tokens)
+    if not text:
+        return meta_tokens(meta, role, agent_id)
+    return " ".join(text_tokens(text)) + " " + meta_tokens(meta, role, agent_id)
 
 
 @dataclass(frozen=True, slots=True)

@@ -311,6 +311,9 @@ def _create_search_index() -> None:
             "CREATE VIRTUAL TABLE message_index USING fts5("
             "tokens, content='', tokenize='ascii', detail=full)"
         )
+        # A larger in-memory segment and lazier merging: fewer, larger merges while ingesting.
+        op.execute("INSERT INTO message_index(message_index, rank) VALUES ('hashsize', 33554432)")
+        op.execute("INSERT INTO message_index(message_index, rank) VALUES ('automerge', 8)")
     elif dialect == "postgresql":
         op.execute("CREATE TABLE message_index (id BIGINT PRIMARY KEY, tsv TSVECTOR NOT NULL)")
         op.execute("CREATE INDEX ix_message_index_tsv ON message_index USING GIN (tsv)")
