@@ -70,6 +70,18 @@ class Settings(BaseSettings):
         return self.database_url or sqlite_url(self.data_dir.resolve())
 
 
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """``over`` on top of ``base``, section by section (an env var for one key of a section
+    keeps the file's other keys of it)."""
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
 def _describe(error: Any) -> str:
     key = ".".join(str(part) for part in error["loc"])
     return f"setting '{key}': {error['msg']}"
@@ -94,13 +106,17 @@ def load_settings(
             raise ConfigError(
                 f"{path}: cannot read the configuration file ({exc.strerror})"
             ) from exc
+        except UnicodeDecodeError as exc:
+            raise ConfigError(
+                f"{path}: the configuration file is not UTF-8 ({exc.reason})"
+            ) from exc
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
     if data_dir is not None:
         overrides["data_dir"] = data_dir
     try:
         env_settings = Settings()  # environment and defaults
-        merged = {**file_values, **env_settings.model_dump(exclude_unset=True), **overrides}
+        merged = _merge(_merge(file_values, env_settings.model_dump(exclude_unset=True)), overrides)
         return Settings.model_validate(merged) if merged else env_settings
     except ValidationError as exc:
         problems = "; ".join(_describe(e) for e in exc.errors())

@@ -48,7 +48,13 @@ def _queries(records: list[dict[str, Any]]) -> list[str]:
             piece = text[start : start + length].strip()
             if piece and '"' not in piece and "(" not in piece and ")" not in piece:
                 queries.append(f'"{piece}"')
+    spaced = [r["text"] for r in records if " " in r["text"].strip()]
+    for text in spaced[:6]:
+        at = text.strip().index(" ") + (len(text) - len(text.lstrip()))
+        queries.append(f'"{text[max(0, at - 2) : at + 2]}"')  # a phrase ending in a 1-char run
     queries += [
+        "号码 OR 号",
+        "手机 (号码 OR 号)",
         "退款 订单",
         "退款 OR 发票",
         "退款 NOT 订单",

@@ -11,6 +11,7 @@ from typing import Annotated, Any, TypeVar
 import orjson
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from chatkeeper.config import load_settings
 from chatkeeper.domain import Actor
@@ -45,7 +46,9 @@ def fail(error: ChatKeeperError, as_json: bool) -> None:
     if as_json:
         print_json({"ok": False, "error": error.to_dict()})
     else:
-        err_console.print(f"[bold red]error[/]: {error.message}", highlight=False)
+        err_console.print(
+            f"[bold red]error[/]: {escape(error.message)}", highlight=False, soft_wrap=True
+        )
     raise typer.Exit(error.exit_code)
 
 

@@ -68,6 +68,8 @@ def _text(data: dict[str, Any], name: str, *, limit: int = _MAX_ID) -> str | Non
         return None
     if isinstance(value, bool) or not isinstance(value, int):
         raise RecordError(f"must be a string, not {type(value).__name__}", field=name)
+    if abs(value) >= 10 ** (limit - (value < 0)):  # checked before str(), which caps digits
+        raise RecordError(f"is longer than {limit} characters", field=name)
     return str(value)
 
 
@@ -169,8 +171,27 @@ def normalise_canonical(data: dict[str, Any]) -> CanonicalMessage:
         ref_message_id=ref,
         consent=msgtype if kind is RecordKind.CONSENT else None,
         payload=_payload(data.get("payload")),
-        raw=orjson.dumps(extra).decode() if extra else None,
+        raw=_extra_json(extra),
     )
+
+
+def _extra_json(extra: dict[str, Any]) -> str | None:
+    """Unknown fields, kept verbatim for audit."""
+    if not extra:
+        return None
+    try:
+        return orjson.dumps(extra).decode()
+    except TypeError:
+        bad = next(k for k, v in extra.items() if not _serialisable(v))
+        raise RecordError("holds a value that cannot be stored as JSON", field=bad) from None
+
+
+def _serialisable(value: object) -> bool:
+    try:
+        orjson.dumps(value)
+    except TypeError:
+        return False
+    return True
 
 
 def _open_binary(path: Path) -> BinaryIO:
@@ -189,10 +210,10 @@ class CanonicalJsonlFormat:
         """Yield each line's object; a line that is not a JSON object is an error record."""
         with _open_binary(path) as handle:
             for number, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
                 if number == 1 and line.startswith(b"\xef\xbb\xbf"):
                     line = line[3:]
+                if not line.strip():
+                    continue
                 try:
                     data = orjson.loads(line)
                 except orjson.JSONDecodeError as exc:
@@ -208,6 +229,11 @@ class CanonicalJsonlFormat:
         return normalise_canonical(data)
 
 
+# Bytes that are not UTF-8 are decoded as lone surrogates, so that one bad row is reported on
+# its own line while the rows around it are still read.
+_UNDECODABLE = re.compile("[\udc80-\udcff]")
+
+
 class CanonicalCsvFormat:
     """Canonical messages as CSV with a header row naming the fields (UTF-8, BOM allowed)."""
 
@@ -216,7 +242,7 @@ class CanonicalCsvFormat:
     def parse(self, path: Path) -> Iterator[RawRecord]:
         """Yield each row as a dict; the line is where the row starts in the file."""
         try:
-            handle = path.open(encoding="utf-8-sig", newline="")
+            handle = path.open(encoding="utf-8-sig", errors="surrogateescape", newline="")
         except OSError as exc:
             raise IngestError(f"{path}: cannot be read ({exc.strerror})", file=str(path)) from exc
         with handle:
@@ -225,8 +251,12 @@ class CanonicalCsvFormat:
                 header = next(reader)
             except StopIteration:
                 return
-            except (UnicodeDecodeError, csv.Error) as exc:
-                raise IngestError(f"{path}: line 1: cannot read the header ({exc})") from exc
+            except csv.Error as exc:
+                raise IngestError(
+                    f"{path}: line 1: cannot read the header ({exc})", file=str(path)
+                ) from exc
+            if any(_UNDECODABLE.search(name) for name in header):
+                raise IngestError(f"{path}: line 1: the header is not valid UTF-8", file=str(path))
             header = [name.strip() for name in header]
             missing = [name for name in REQUIRED if name not in header]
             if missing:
@@ -245,15 +275,15 @@ class CanonicalCsvFormat:
                 row = next(reader)
             except StopIteration:
                 return
-            except UnicodeDecodeError:
-                yield RawRecord(start, None, RecordError("is not valid UTF-8"))
-                return
             except csv.Error as exc:
                 yield RawRecord(start, None, RecordError(f"is not valid CSV ({exc})"))
                 start = reader.line_num + 1
                 continue
             line, start = start, reader.line_num + 1
             if not row or all(not cell.strip() for cell in row):
+                continue
+            if any(_UNDECODABLE.search(cell) for cell in row):
+                yield RawRecord(line, None, RecordError("is not valid UTF-8"))
                 continue
             if len(row) != len(header):
                 yield RawRecord(

@@ -2,12 +2,14 @@
 
 ``parse`` (the format adapter, streaming) feeds batches through the steps::
 
-    normalise -> validate -> dedup -> store (+ index)
+    normalise -> validate -> prepare -> dedup -> store (+ index)
 
-The first two are pure and run before the batch's transaction opens; the rest run inside one
-write transaction, so a batch is acknowledged (counted, and never asked for again) only once it
-is committed. Later capabilities add steps (detect personal data, mask, encrypt, append to the
-ledger) by inserting them into :func:`default_steps`' list, not by editing the loop.
+The first three are pure (no database): they run before the batch's transaction opens, and the
+ingest service may run them in a worker process while the main process writes the previous
+batch. The rest run inside one write transaction, so a batch is acknowledged (counted, and
+never asked for again) only once it is committed. Later capabilities add steps (detect
+personal data, mask, encrypt, append to the ledger) by inserting them into
+:func:`default_steps`' list, not by editing the loop.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any, Protocol
 from chatkeeper.domain import CanonicalMessage
 from chatkeeper.errors import RecordError
 from chatkeeper.formats import Format, RawRecord, Skip
+from chatkeeper.store.prepared import StorableMessage, prepare
 from chatkeeper.store.writer import ArchiveWriter
 
 
@@ -40,6 +43,7 @@ class Item:
     line: int
     data: dict[str, Any] | None
     record: CanonicalMessage | None = None
+    prepared: StorableMessage | None = None
     outcome: Outcome = Outcome.PENDING
     field: str | None = None
     reason: str | None = None
@@ -121,6 +125,19 @@ class ValidateStep:
                 )
 
 
+class PrepareStep:
+    """Compute everything storage needs that does not depend on what is stored."""
+
+    name, transactional = "prepare", False
+
+    def __call__(self, batch: Batch) -> None:
+        """Turn each pending canonical record into its storage form."""
+        for item in batch.pending():
+            assert item.record is not None
+            item.prepared = prepare(item.record)
+            item.record = None  # the storage form is all that crosses to the writer
+
+
 class DedupStep:
     """Drop records already stored, or seen earlier in the same batch (platform + id)."""
 
@@ -129,11 +146,11 @@ class DedupStep:
     def __call__(self, batch: Batch) -> None:
         """Mark duplicates."""
         assert batch.writer is not None
-        pending = [item for item in batch.pending()]
-        stored = batch.writer.existing_keys(item.record.dedup_key for item in pending)  # type: ignore[union-attr]
+        pending = [item for item in batch.pending() if item.prepared is not None]
+        keys = [(item.prepared.platform, item.prepared.message_id) for item in pending]  # type: ignore[union-attr]
+        stored = batch.writer.existing_keys(keys)
         seen: set[tuple[str, str]] = set()
-        for item in pending:
-            key = item.record.dedup_key  # type: ignore[union-attr]
+        for item, key in zip(pending, keys, strict=True):
             if key in stored or key in seen:
                 item.outcome = Outcome.DUPLICATE
             seen.add(key)
@@ -148,7 +165,8 @@ class StoreStep:
         """Store, assigning each item its message id."""
         assert batch.writer is not None
         pending = list(batch.pending())
-        message_ids = batch.writer.store([item.record for item in pending], batch.run_id)  # type: ignore[misc]
+        records = [item.prepared for item in pending]
+        message_ids = batch.writer.store(records, batch.run_id)  # type: ignore[arg-type]
         for item, message_id in zip(pending, message_ids, strict=True):
             item.message_id = message_id
             item.outcome = Outcome.INGESTED
@@ -156,7 +174,7 @@ class StoreStep:
 
 def default_steps() -> list[Step]:
     """The archive core's pipeline, in order."""
-    return [NormaliseStep(), ValidateStep(), DedupStep(), StoreStep()]
+    return [NormaliseStep(), ValidateStep(), PrepareStep(), DedupStep(), StoreStep()]
 
 
 def batches(fmt: Format, source: str, records: Iterable[RawRecord], size: int) -> Iterator[Batch]:

@@ -57,7 +57,11 @@ class Not:
 
 Node = Term | And | Or | Not
 
-_TOKEN = re.compile(r'\s*(?:(?P<paren>[()])|"(?P<phrase>[^"]*)(?P<close>"?)|(?P<word>[^\s()"]+))')
+_TOKEN = re.compile(
+    r'\s*(?:(?P<minus>-(?=[("]))|(?P<paren>[()])|"(?P<phrase>[^"]*)(?P<close>"?)'
+    r'|(?P<word>[^\s()"]+))'
+)
+MAX_DEPTH = 64
 _KEYWORDS = {"AND", "OR", "NOT"}
 
 
@@ -69,7 +73,9 @@ def _lex(query: str) -> list[tuple[str, str, int]]:
         if match is None or match.end() == pos:
             break
         start = len(query[: match.end()]) - len(match.group(0).lstrip())
-        if match.group("paren"):
+        if match.group("minus"):
+            tokens.append(("op", "NOT", start))
+        elif match.group("paren"):
             tokens.append(("paren", match.group("paren"), start))
         elif match.group("phrase") is not None:
             if not match.group("close"):
@@ -94,6 +100,15 @@ class _Parser:
     def __init__(self, query: str) -> None:
         self.tokens = _lex(query)
         self.index = 0
+        self.depth = 0
+
+    def deeper(self, position: int) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise QuerySyntaxError(
+                f"the query nests more than {MAX_DEPTH} levels deep at position {position + 1}",
+                position=position + 1,
+            )
 
     def peek(self) -> tuple[str, str, int] | None:
         return self.tokens[self.index] if self.index < len(self.tokens) else None
@@ -138,13 +153,18 @@ class _Parser:
             raise QuerySyntaxError("the query ends where a term was expected")
         if token[:2] == ("op", "NOT"):
             self.take()
-            return Not(self.parse_unary())
+            self.deeper(token[2])
+            node = Not(self.parse_unary())
+            self.depth -= 1
+            return node
         return self.parse_primary()
 
     def parse_primary(self) -> Node:
         kind, value, position = self.take()
         if kind == "paren" and value == "(":
+            self.deeper(position)
             node = self.parse_or()
+            self.depth -= 1
             closing = self.peek()
             if closing is None or closing[:2] != ("paren", ")"):
                 raise QuerySyntaxError(

@@ -20,7 +20,7 @@ Tokens are written in a fixed-width ASCII alphabet (four base-36 digits per code
 every backend's plain tokenizer (FTS5 ``ascii``, PostgreSQL ``simple``, InnoDB's full-text
 parser) keeps them whole, whatever the characters (punctuation, e-mail addresses, emoji). Filter
 values (department, agent, ...) are indexed beside them as tokens that start with ``z``, which no
-character token can start with (the largest code point, U+10FFFF, encodes as ``nvz3``).
+character token can start with (the largest code point, U+10FFFF, encodes as ``nvnj``).
 """
 
 from __future__ import annotations
@@ -39,6 +39,9 @@ FILTER_PREFIX = "z"
 _FOLD = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
 _FOLD[0x3000] = 0x20
 _FOLD[0x0130] = ord("i")
+# Greek capital and final sigma fold to the medial form: lower() would choose between them by
+# the neighbouring letters, and folding must not depend on context.
+_FOLD[0x03A3] = _FOLD[0x03C2] = 0x03C3
 
 
 def fold(text: str) -> str:

@@ -1,15 +1,22 @@
-"""MySQL / MariaDB backend: an InnoDB ``FULLTEXT`` index over the bigram token documents.
+"""MySQL / MariaDB / TiDB backend: a bigram posting table, ``(term, message id)``.
 
-MariaDB has no n-gram parser, so the documents are the same fixed-width ASCII tokens every
-backend indexes, which InnoDB's default parser keeps whole (every token has at least three
-characters, ``innodb_ft_min_token_size``'s default, and stop words were turned off when the index
-was built). Boolean mode answers terms, phrases (``"t1 t2"``, adjacent tokens), AND (``+``), OR
-and NOT (``-``) exactly.
+MariaDB has no n-gram full-text parser, and InnoDB ``FULLTEXT`` over the bigram tokens proved
+unreliable: the equivalence tests caught it returning too few rows, now and then, for phrases
+mixed with prefixes and for several ``MATCH`` predicates in one query. So this backend keeps
+the same tokens every backend indexes in a plain, transactional B-tree table keyed by
+``(term, message_id)``, which every MySQL-compatible database (TiDB included) runs the same way.
 
-One construct is not expressible there: a phrase whose last run is one character (``"退款 申"``
-needs a prefix inside a phrase). A query that holds one is answered by a looser full-text query
-whose candidates are then checked against the message text with the reference matcher, so the
-answer is still exact (and ordered by time).
+How each term is answered:
+
+* one character ``c``: every posting whose term starts with ``c``'s code (a range scan): exact;
+* two characters: the postings of one bigram: exact;
+* longer, or with spaces: messages holding all of the term's tokens (candidates), which are then
+  checked against the message text with the reference matcher, since postings keep no
+  positions.
+
+A query with any candidate term is answered by computing the whole query over candidates in SQL
+(a NOT over a candidate term is left to the check) and checking each candidate's text, so
+every answer is exact; such answers are ordered by time.
 """
 
 from __future__ import annotations
@@ -17,99 +24,92 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from chatkeeper.search import And, Node, Not, Or, Term, fold, matches, phrase_tokens
+from chatkeeper.search import And, Node, Not, Term, fold, matches, phrase_tokens
+from chatkeeper.store.bulk import insert_many
 from chatkeeper.store.search import IndexQuery, IndexResult, SearchIndex
 
-
-class _Loose(Exception):
-    """The query needs the candidate-and-check path."""
-
-
-def _term(term: Term, *, loose: bool) -> str:
-    tokens, prefix = phrase_tokens(term.text)
-    if prefix and len(tokens) > 1:
-        if not loose:
-            raise _Loose
-        return "(" + " ".join(f"+{t}" for t in tokens[:-1]) + f" +{tokens[-1]}*)"
-    if prefix:
-        return f"{tokens[0]}*"
-    return '"' + " ".join(tokens) + '"'
+_EXACT = "i.id IN (SELECT t.message_id FROM message_terms t WHERE t.term = :{name})"
+_PREFIX = "i.id IN (SELECT t.message_id FROM message_terms t WHERE t.term LIKE :{name})"
+_ANY = "i.id IN (SELECT t.message_id FROM message_terms t WHERE t.term IN ({names}))"
 
 
-def compile_boolean(node: Node, *, loose: bool = False) -> str:
-    """The ``IN BOOLEAN MODE`` expression of a parsed query.
+class _Compiler:
+    """A query as a SQL condition over ``messages i``, with its parameters."""
 
-    With ``loose``, a phrase with a trailing one-character run becomes the AND of its tokens
-    and a NOT over such a phrase is dropped: the result is a superset to be checked.
-    """
-    if isinstance(node, Term):
-        return _term(node, loose=loose)
-    if isinstance(node, Or):
-        return "(" + " ".join(compile_boolean(c, loose=loose) for c in node.children) + ")"
-    if isinstance(node, And):
-        parts = []
-        for child in node.children:
-            if isinstance(child, Not):
-                try:
-                    parts.append("-" + compile_boolean(child.child))
-                except _Loose:
-                    continue  # dropping an exclusion only widens the candidates
-            else:
-                parts.append("+" + compile_boolean(child, loose=loose))
-        return "(" + " ".join(parts) + ")"
-    raise ValueError("a bare NOT cannot be compiled")
+    def __init__(self) -> None:
+        self.params: dict[str, object] = {}
+        self.loose = False
+
+    def name(self, value: object) -> str:
+        key = f"q{len(self.params)}"
+        self.params[key] = value
+        return key
+
+    def term(self, term: Term) -> tuple[str, bool]:
+        tokens, prefix = phrase_tokens(term.text)
+        parts = [
+            _PREFIX.format(name=self.name(token + "%"))
+            if prefix and index == len(tokens) - 1
+            else _EXACT.format(name=self.name(token))
+            for index, token in enumerate(tokens)
+        ]
+        exact = len(tokens) == 1
+        if not exact:
+            self.loose = True
+        return "(" + " AND ".join(parts) + ")", exact
+
+    def compile(self, node: Node) -> tuple[str, bool]:
+        """The condition, and whether it is exact (else a superset, to be checked)."""
+        if isinstance(node, Term):
+            return self.term(node)
+        if isinstance(node, Not):
+            inner, exact = self.compile(node.child)
+            return (f"NOT {inner}", True) if exact else ("1 = 1", False)
+        parts = [self.compile(child) for child in node.children]
+        joiner = " AND " if isinstance(node, And) else " OR "
+        return "(" + joiner.join(p for p, _ in parts) + ")", all(e for _, e in parts)
+
+    def any_of(self, tokens: tuple[str, ...]) -> str:
+        return _ANY.format(names=", ".join(f":{self.name(token)}" for token in tokens))
 
 
 class MysqlIndex(SearchIndex):
     """See the module docstring."""
 
     def add(self, connection: Connection, rows: list[tuple[int, str]]) -> None:
-        """Index ``(id, document)`` rows."""
-        if rows:
-            connection.execute(
-                text("INSERT INTO message_index (id, tokens) VALUES (:id, :doc)"),
-                [{"id": id_, "doc": doc} for id_, doc in rows],
-            )
+        """Post every distinct token of each ``(id, document)`` row."""
+        postings = sorted({(token, id_) for id_, doc in rows for token in doc.split()})
+        insert_many(connection, "message_terms", ("term", "message_id"), postings)
 
     def remove(self, connection: Connection, rows: list[tuple[int, str]]) -> None:
-        """Remove rows by id."""
-        if rows:
-            connection.execute(
-                text("DELETE FROM message_index WHERE id = :id"), [{"id": r[0]} for r in rows]
-            )
+        """Remove every posting of the messages."""
+        _delete(connection, [id_ for id_, _ in rows])
 
     def search(self, connection: Connection, query: IndexQuery) -> IndexResult:
         """Exact total and one page."""
         node: Node = query.node  # type: ignore[assignment]
-        try:
-            expression, loose = compile_boolean(node), False
-        except _Loose:
-            expression, loose = compile_boolean(node, loose=True), True
-        expression = "+" + expression
+        compiler = _Compiler()
+        where, _ = compiler.compile(node)
         for group in query.filter_tokens:
-            expression += " +(" + " ".join(group) + ")"
-        where = "MATCH(i.tokens) AGAINST (:q IN BOOLEAN MODE)"
-        params: dict[str, object] = {"q": expression}
+            where += " AND " + compiler.any_of(group)
+        params = compiler.params
         if query.low_id is not None:
             where += " AND i.id >= :low"
             params["low"] = query.low_id
         if query.high_id is not None:
             where += " AND i.id <= :high"
             params["high"] = query.high_id
-        if loose:
+        if compiler.loose:
             return self._checked(connection, node, where, params, query)
         total = connection.execute(
-            text(f"SELECT count(*) FROM message_index i WHERE {where}"), params
+            text(f"SELECT count(*) FROM messages i WHERE {where}"), params
         ).scalar_one()
         if total == 0 or query.limit == 0 or query.offset >= total:
             return IndexResult([], total)
-        order = "i.id DESC"
-        if query.order == "relevance":
-            order = f"MATCH(i.tokens) AGAINST (:q IN BOOLEAN MODE) DESC, {order}"
         rows = connection.execute(
             text(
-                f"SELECT i.id FROM message_index i WHERE {where} "
-                f"ORDER BY {order} LIMIT :limit OFFSET :offset"
+                f"SELECT i.id FROM messages i WHERE {where} "
+                "ORDER BY i.id DESC LIMIT :limit OFFSET :offset"
             ),
             {**params, "limit": query.limit, "offset": query.offset},
         )
@@ -124,11 +124,18 @@ class MysqlIndex(SearchIndex):
         query: IndexQuery,
     ) -> IndexResult:
         rows = connection.execute(
-            text(
-                f"SELECT i.id, m.text FROM message_index i JOIN messages m ON m.id = i.id "
-                f"WHERE {where} ORDER BY i.id DESC"
-            ),
+            text(f"SELECT i.id, i.text FROM messages i WHERE {where} ORDER BY i.id DESC"),
             params,
         )
         ids = [id_ for id_, body in rows if body and matches(node, " ".join(fold(body).split()))]
         return IndexResult(ids[query.offset : query.offset + query.limit], len(ids))
+
+
+def _delete(connection: Connection, message_ids: list[int]) -> None:
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    for start in range(0, len(message_ids), 900):
+        chunk = message_ids[start : start + 900]
+        connection.exec_driver_sql(
+            f"DELETE FROM message_terms WHERE message_id IN ({', '.join([mark] * len(chunk))})",
+            tuple(chunk),
+        )

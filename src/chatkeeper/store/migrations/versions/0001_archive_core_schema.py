@@ -318,17 +318,17 @@ def _create_search_index() -> None:
         op.execute("CREATE TABLE message_index (id BIGINT PRIMARY KEY, tsv TSVECTOR NOT NULL)")
         op.execute("CREATE INDEX ix_message_index_tsv ON message_index USING GIN (tsv)")
     else:
-        # Stop words are captured when the index is built; none of ours may be dropped.
-        op.execute("SET SESSION innodb_ft_enable_stopword = 0")
+        # MySQL, MariaDB, TiDB: a bigram posting table (see chatkeeper.store.search.mysql).
         op.execute(
-            "CREATE TABLE message_index (id BIGINT PRIMARY KEY, tokens MEDIUMTEXT NOT NULL, "
-            "FULLTEXT KEY ft_message_index_tokens (tokens)) "
-            "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"
+            "CREATE TABLE message_terms (term VARBINARY(16) NOT NULL, message_id BIGINT NOT NULL, "
+            "PRIMARY KEY (term, message_id), KEY ix_message_terms_message_id (message_id)) "
+            "ENGINE=InnoDB"
         )
 
 
 def downgrade() -> None:
-    op.execute("DROP TABLE message_index")
+    dialect = op.get_bind().dialect.name
+    op.execute("DROP TABLE message_terms" if dialect == "mysql" else "DROP TABLE message_index")
     with op.batch_alter_table("recall_events", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_recall_events_platform_id_target_external_id"))
 
