@@ -81,8 +81,12 @@ class Conversations:
                     0, self._meta(key[0], first, parties.tags_now), low, high, len(batch), True
                 )
                 continue
-            held = (row[2], row[3], row[4])
-            values = tuple(a if a is not None else b for a, b in zip(held, first, strict=True))
+            held: tuple[int | None, int | None, int | None] = (row[2], row[3], row[4])
+            values = (
+                held[0] if held[0] is not None else first[0],
+                held[1] if held[1] is not None else first[1],
+                held[2] if held[2] is not None else first[2],
+            )
             state = ConversationState(
                 row[0],
                 self._meta(key[0], values, parties.tags_now),
