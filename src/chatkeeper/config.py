@@ -10,6 +10,8 @@ the setting and what is valid; nothing falls back silently.
 | database_url | CHATKEEPER_DATABASE_URL | sqlite in the data folder |
 | config_file | CHATKEEPER_CONFIG | <data_dir>/chatkeeper.toml if present |
 | ingest.batch_size | CHATKEEPER_INGEST__BATCH_SIZE | 5000 |
+| ingest.workers | CHATKEEPER_INGEST__WORKERS | 1 (0: parse in the main process) |
+| ingest.worker_min_bytes | CHATKEEPER_INGEST__WORKER_MIN_BYTES | 4194304 (smaller: no worker) |
 | search.default_limit | CHATKEEPER_SEARCH__DEFAULT_LIMIT | 20 |
 | search.max_limit | CHATKEEPER_SEARCH__MAX_LIMIT | 1000 |
 | display.utc_offset_minutes | CHATKEEPER_DISPLAY__UTC_OFFSET_MINUTES | 480 (Asia/Shanghai) |
@@ -34,6 +36,8 @@ class IngestConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     batch_size: int = Field(5000, ge=1, le=100_000)
+    workers: int = Field(1, ge=0, le=1)
+    worker_min_bytes: int = Field(4 << 20, ge=0)
 
 
 class SearchConfig(BaseModel):

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from chatkeeper.config import IngestConfig
 from chatkeeper.domain import Actor
+from chatkeeper.errors import IngestError
 from chatkeeper.ingest import default_steps
 from chatkeeper.ingest.pipeline import Batch
 from chatkeeper.services import Context
@@ -195,3 +196,29 @@ class TestLateFilterValues:
         assert search(ctx, ACTOR, SearchRequest("退款", departments=("投诉处理部",))).total == 2
         assert search(ctx, ACTOR, SearchRequest("退款", customer_tags=("高风险",))).total == 2
         assert search(ctx, ACTOR, SearchRequest("退款")).total == 2
+
+
+class TestReaderProcess:
+    """The parse-and-prepare worker process gives the same results as parsing in-process."""
+
+    @pytest.fixture
+    def with_worker(self, ctx):
+        ingest = IngestConfig(batch_size=7, workers=1, worker_min_bytes=0)
+        ctx.settings = ctx.settings.model_copy(update={"ingest": ingest})
+        return ctx
+
+    def test_a_file_through_the_worker_lands_whole_and_exactly_once(self, with_worker, tmp_path):
+        lines = [record(conversation_id=f"w{i // 5}") for i in range(40)]
+        lines.insert(13, "{broken")
+        path = write_jsonl(tmp_path / "w.jsonl", lines)
+        first = ingest_files(with_worker, ACTOR, [path], "jsonl")
+        again = ingest_files(with_worker, ACTOR, [path], "jsonl")
+        assert (first.ingested, first.rejected) == (40, 1)
+        assert (again.ingested, again.duplicates) == (0, 40)
+        assert search(with_worker, ACTOR, SearchRequest("退款")).total == 40
+
+    def test_an_error_in_the_worker_reaches_the_caller(self, with_worker, tmp_path):
+        path = tmp_path / "bad.csv"
+        path.write_text("platform,text\nx,y\n", encoding="utf-8")
+        with pytest.raises(IngestError, match="lacks the required column"):
+            ingest_files(with_worker, ACTOR, [path], "csv")

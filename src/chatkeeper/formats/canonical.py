@@ -150,7 +150,8 @@ def normalise_canonical(data: dict[str, Any]) -> CanonicalMessage:
     ref = _text(data, "ref_message_id")
     if kind is RecordKind.RECALL and ref is None:
         raise RecordError("is required for a revoke (recall) record", field="ref_message_id")
-    extra = {key: value for key, value in data.items() if key not in KNOWN}
+    extra = None if KNOWN.issuperset(data) else {k: v for k, v in data.items() if k not in KNOWN}
+    tags = data.get("customer_tags")
     return CanonicalMessage(
         platform=platform,
         conversation_id=_required(data, "conversation_id"),
@@ -165,20 +166,18 @@ def normalise_canonical(data: dict[str, Any]) -> CanonicalMessage:
         agent_id=_text(data, "agent_id"),
         agent_name=_text(data, "agent_name", limit=_MAX_NAME),
         customer_id=_text(data, "customer_id"),
-        customer_tags=_tags(data.get("customer_tags")),
+        customer_tags=_tags(tags) if tags else (),
         service_type=(_text(data, "service_type", limit=64) or "").lower() or None,
         kind=kind,
         ref_message_id=ref,
         consent=msgtype if kind is RecordKind.CONSENT else None,
-        payload=_payload(data.get("payload")),
-        raw=_extra_json(extra),
+        payload=_payload(data["payload"]) if "payload" in data else None,
+        raw=_extra_json(extra) if extra else None,
     )
 
 
-def _extra_json(extra: dict[str, Any]) -> str | None:
+def _extra_json(extra: dict[str, Any]) -> str:
     """Unknown fields, kept verbatim for audit."""
-    if not extra:
-        return None
     try:
         return orjson.dumps(extra).decode()
     except TypeError:

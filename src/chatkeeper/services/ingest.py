@@ -13,7 +13,8 @@ import orjson
 from chatkeeper.domain import Actor
 from chatkeeper.errors import IngestError
 from chatkeeper.formats import get_format
-from chatkeeper.ingest.pipeline import Batch, Outcome, Step, batches, default_steps
+from chatkeeper.ingest.pipeline import Batch, Outcome, Step, default_steps
+from chatkeeper.ingest.worker import prepared_batches
 from chatkeeper.services.context import Context
 
 Progress = Callable[[int], None]
@@ -91,24 +92,31 @@ def ingest_files(
     Each batch commits on its own, so an interrupted run keeps what it acknowledged and a
     re-run of the same files adds only what is missing.
     """
-    fmt = get_format(fmt_name)
+    get_format(fmt_name)  # an unknown format is refused before anything is recorded
     for path in paths:
         if not path.is_file():
             raise IngestError(f"{path}: no such file", file=str(path))
     steps = steps or default_steps()
+    pure = [step for step in steps if not step.transactional]
+    transactional = [step for step in steps if step.transactional]
+    config = ctx.settings.ingest
+    use_worker = (
+        config.workers > 0 and sum(p.stat().st_size for p in paths) >= config.worker_min_bytes
+    )
     archive = ctx.archive
     report = IngestReport(files=[str(p) for p in paths])
     report.run_id = archive.start_run(fmt_name, report.files, actor.name)
     rejects = _Rejects(ctx.data_dir / "rejects", report.run_id)
     status = "failed"
     try:
-        for path in paths:
-            for batch in batches(fmt, str(path), fmt.parse(path), ctx.settings.ingest.batch_size):
-                batch.run_id = report.run_id
-                _run_batch(ctx, batch, steps)
-                _account(batch, report, rejects)
-                if progress is not None:
-                    progress(len(batch.items))
+        for batch in prepared_batches(
+            fmt_name, paths, pure, config.batch_size, use_worker=use_worker
+        ):
+            batch.run_id = report.run_id
+            _store_batch(ctx, batch, transactional)
+            _account(batch, report, rejects)
+            if progress is not None:
+                progress(len(batch.items))
         status = "completed"
     finally:
         report.rejects_file = rejects.close()
@@ -139,17 +147,14 @@ def ingest_files(
     return report
 
 
-def _run_batch(ctx: Context, batch: Batch, steps: list[Step]) -> None:
-    for step in steps:
-        if not step.transactional:
-            step(batch)
+def _store_batch(ctx: Context, batch: Batch, steps: list[Step]) -> None:
+    """Run the transactional steps in one transaction: the batch's acknowledgement."""
     if not any(True for _ in batch.pending()):
         return
     with ctx.archive.writer() as writer:
         batch.writer = writer
         for step in steps:
-            if step.transactional:
-                step(batch)
+            step(batch)
     batch.writer = None
 
 

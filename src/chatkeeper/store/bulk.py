@@ -47,3 +47,9 @@ def insert_many(
             f"VALUES ({', '.join([mark] * len(columns))})"
         )
         connection.exec_driver_sql(statement, list(rows))
+
+
+def update_many(connection: Connection, sql: str, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Run a statement (``{p}`` for each parameter) once per row."""
+    if rows:
+        connection.exec_driver_sql(sql.replace("{p}", _mark(connection)), list(rows))

@@ -1,87 +1,73 @@
 """Name-to-id look-ups for the small tables (platforms, departments, tags, people), in bulk.
 
-Each call resolves a whole batch's worth of names with one SELECT, inserts the missing ones and
-selects again: a handful of statements per batch, whatever its size, and nothing cached across
-transactions (a rolled-back insert can never leave a stale id behind).
+Each call resolves a whole batch's worth of names with one SELECT per chunk, inserts the missing
+ones and selects them again: a handful of statements per batch, whatever its size, and nothing
+cached across transactions (a rolled-back insert can never leave a stale id behind).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
+from typing import Any
 
-from sqlalchemy import Table, and_, select, tuple_
 from sqlalchemy.engine import Connection
 
-_CHUNK = 500
-
-
-def _chunks(items: Sequence[object]) -> Iterable[Sequence[object]]:
-    for start in range(0, len(items), _CHUNK):
-        yield items[start : start + _CHUNK]
+from chatkeeper.store.bulk import insert_many, select_in, update_many
 
 
 def resolve_names(
-    connection: Connection, table: Table, column: str, names: Iterable[str]
+    connection: Connection, table: str, column: str, names: Iterable[str]
 ) -> dict[str, int]:
     """Ids of ``names`` in ``table.column``, inserting the missing ones."""
     wanted = sorted(set(names))
     if not wanted:
         return {}
-    col = table.c[column]
-    found: dict[str, int] = {}
-    for chunk in _chunks(wanted):
-        found.update(
-            (k, v) for k, v in connection.execute(select(col, table.c.id).where(col.in_(chunk)))
-        )
+    query = f"SELECT {column}, id FROM {table} WHERE {column} IN ({{params}})"
+    found: dict[str, int] = dict(select_in(connection, query, wanted))  # type: ignore[arg-type]
     missing = [name for name in wanted if name not in found]
     if missing:
-        connection.execute(table.insert(), [{column: name} for name in missing])
-        for chunk in _chunks(missing):
-            found.update(
-                (k, v) for k, v in connection.execute(select(col, table.c.id).where(col.in_(chunk)))
-            )
+        insert_many(connection, table, (column,), [(name,) for name in missing])
+        found.update(select_in(connection, query, missing))  # type: ignore[arg-type]
     return found
 
 
-def resolve_keys(
+def resolve_people(
     connection: Connection,
-    table: Table,
-    key_columns: tuple[str, ...],
-    rows: dict[tuple[object, ...], dict[str, object]],
-) -> dict[tuple[object, ...], int]:
-    """Ids of rows identified by a composite key, inserting the missing ones with their values.
+    table: str,
+    scope: tuple[str, ...],
+    wanted: dict[tuple[Any, ...], dict[str, Any]],
+) -> dict[tuple[Any, ...], int]:
+    """Ids of people (customers, participants) keyed by ``(*scope values, external_id)``.
 
-    ``rows`` maps each key to the full row to insert if the key is new.
+    ``wanted`` maps each key to the row to insert if it is new (with a ``name``, which may be
+    ``None``). A stored person without a name gets the one this batch gives.
     """
-    if not rows:
-        return {}
-    cols = [table.c[name] for name in key_columns]
-    keys = list(rows)
-    found: dict[tuple[object, ...], int] = {}
+    found: dict[tuple[Any, ...], tuple[int, str | None]] = {}
+    where = " AND ".join(f"{column} = {{p}}" for column in scope)
+    query = (
+        f"SELECT external_id, id, name FROM {table} WHERE {where} AND external_id IN ({{params}})"
+    )
 
-    def load(batch: Sequence[tuple[object, ...]]) -> None:
-        for chunk in _chunks(batch):
-            query = select(*cols, table.c.id).where(tuple_(*cols).in_(chunk))
-            for row in connection.execute(query):
-                found[tuple(row[:-1])] = row[-1]
+    def load(keys: Iterable[tuple[Any, ...]]) -> None:
+        groups: dict[tuple[Any, ...], list[str]] = {}
+        for key in keys:
+            groups.setdefault(key[:-1], []).append(key[-1])
+        for scope_values, externals in groups.items():
+            for external, id_, name in select_in(connection, query, externals, scope_values):
+                found[(*scope_values, external)] = (id_, name)
 
-    load(keys)
-    missing = [key for key in keys if key not in found]
+    load(wanted)
+    missing = [key for key in wanted if key not in found]
     if missing:
-        connection.execute(table.insert(), [rows[key] for key in missing])
-        load(missing)
-    return found
-
-
-def fill_missing_names(connection: Connection, table: Table, names: dict[int, str | None]) -> None:
-    """Set ``name`` where the stored one is empty (a later record may name a person)."""
-    updates = [{"b_id": id_, "b_name": name} for id_, name in names.items() if name]
-    if updates:
-        from sqlalchemy import bindparam
-
-        connection.execute(
-            table.update()
-            .where(and_(table.c.id == bindparam("b_id"), table.c.name.is_(None)))
-            .values(name=bindparam("b_name")),
-            updates,
+        columns = tuple(wanted[missing[0]])
+        insert_many(
+            connection, table, columns, [tuple(wanted[k][c] for c in columns) for k in missing]
         )
+        load(missing)
+    named = [
+        (wanted[key]["name"], found[key][0])
+        for key in wanted
+        if wanted[key].get("name") and found[key][1] is None
+    ]
+    update_many(connection, f"UPDATE {table} SET name = {{p}} WHERE id = {{p}}", named)
+    return {key: value[0] for key, value in found.items()}

@@ -12,13 +12,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from chatkeeper.store import ids, tables
+from chatkeeper.store import ids
 from chatkeeper.store.bulk import insert_many, select_in
 from chatkeeper.store.conversations import BatchParties, Conversations, ConversationState
-from chatkeeper.store.lookups import fill_missing_names, resolve_keys, resolve_names
+from chatkeeper.store.lookups import resolve_names, resolve_people
 from chatkeeper.store.prepared import StorableMessage
 from chatkeeper.store.search import SearchIndex, meta_tokens
 
@@ -54,9 +53,14 @@ class ArchiveWriter:
         by_platform: dict[str, list[str]] = {}
         for platform, message_id in keys:
             by_platform.setdefault(platform, []).append(message_id)
-        codes = tables.platforms.c
-        query = select(codes.code, codes.id).where(codes.code.in_(list(by_platform)))
-        platform_ids: dict[str, int] = {code: id_ for code, id_ in self.connection.execute(query)}
+        platform_ids: dict[str, int] = {
+            code: id_
+            for code, id_ in select_in(
+                self.connection,
+                "SELECT code, id FROM platforms WHERE code IN ({params})",
+                list(by_platform),
+            )
+        }
         found: set[tuple[str, str]] = set()
         for platform, message_ids in by_platform.items():
             if platform in platform_ids:
@@ -90,8 +94,8 @@ class ArchiveWriter:
         for r, message_id in zip(records, message_ids, strict=True):
             platform_id = parties.platforms[r.platform]
             state = states[(platform_id, r.conversation_id)]
-            sender = participants.get((platform_id, r.sender_id, r.sender_role))
-            agent = participants.get((platform_id, r.agent_id, "agent"))
+            sender = participants.get((platform_id, r.sender_role, r.sender_id))
+            agent = participants.get((platform_id, "agent", r.agent_id))
             if agent is None and r.sender_role == "agent":
                 agent = sender
             if agent is not None:
@@ -118,24 +122,23 @@ class ArchiveWriter:
 
     def _parties(self, records: Sequence[StorableMessage]) -> BatchParties:
         conn = self.connection
-        platforms = resolve_names(conn, tables.platforms, "code", {r.platform for r in records})
+        platforms = resolve_names(conn, "platforms", "code", {r.platform for r in records})
         departments = resolve_names(
-            conn, tables.departments, "name", {r.department for r in records if r.department}
+            conn, "departments", "name", {r.department for r in records if r.department}
         )
         services = resolve_names(
-            conn, tables.service_types, "code", {r.service_type for r in records if r.service_type}
+            conn, "service_types", "code", {r.service_type for r in records if r.service_type}
         )
-        wanted: dict[tuple[object, ...], dict[str, object]] = {}
-        names: dict[tuple[object, ...], str | None] = {}
+        wanted: dict[tuple[Any, ...], dict[str, Any]] = {}
         for r in records:
             if r.customer_id:
                 key = (platforms[r.platform], r.customer_id)
-                wanted.setdefault(key, {"platform_id": key[0], "external_id": key[1]})
+                row = wanted.setdefault(
+                    key, {"platform_id": key[0], "external_id": key[1], "name": None}
+                )
                 if r.sender_role == "customer" and r.sender_id == r.customer_id:
-                    names[key] = names.get(key) or r.sender_name
-        found = resolve_keys(conn, tables.customers, ("platform_id", "external_id"), wanted)
-        fill_missing_names(conn, tables.customers, {found[k]: v for k, v in names.items()})
-        customers = {(int(k[0]), str(k[1])): v for k, v in found.items()}  # type: ignore[call-overload]
+                    row["name"] = row["name"] or r.sender_name
+        customers = resolve_people(conn, "customers", ("platform_id",), wanted)
         before, after = self._customer_tags(records, platforms, customers)
         return BatchParties(platforms, departments, services, customers, after, before)
 
@@ -152,7 +155,7 @@ class ArchiveWriter:
                 customer = customers[(platforms[r.platform], r.customer_id)]
                 named.setdefault(customer, set()).update(r.customer_tags)
         tag_ids = resolve_names(
-            self.connection, tables.tags, "name", {t for ts in named.values() for t in ts}
+            self.connection, "tags", "name", {t for ts in named.values() for t in ts}
         )
         current = self._tags_of(set(customers.values()))
         before = {customer: tuple(sorted(tags)) for customer, tags in current.items()}
@@ -179,21 +182,22 @@ class ArchiveWriter:
 
     def _participants(
         self, records: Sequence[StorableMessage], parties: BatchParties
-    ) -> dict[tuple[int, str | None, str], int]:
-        wanted: dict[tuple[object, ...], dict[str, object]] = {}
-        names: dict[tuple[object, ...], str | None] = {}
+    ) -> dict[tuple[Any, ...], int]:
+        wanted: dict[tuple[Any, ...], dict[str, Any]] = {}
 
         def want(platform_id: int, external: str, role: str, name: str | None) -> None:
-            key = (platform_id, external, role)
-            if key not in wanted:
+            key = (platform_id, role, external)
+            row = wanted.get(key)
+            if row is None:
                 customer = parties.customers.get((platform_id, external))
-                wanted[key] = {
+                row = wanted[key] = {
                     "platform_id": platform_id,
-                    "external_id": external,
                     "role": role,
+                    "external_id": external,
                     "customer_id": customer if role == "customer" else None,
+                    "name": None,
                 }
-            names[key] = names.get(key) or name
+            row["name"] = row["name"] or name
 
         for r in records:
             platform_id = parties.platforms[r.platform]
@@ -204,13 +208,7 @@ class ArchiveWriter:
                 if r.sender_role == "agent" and r.sender_id == r.agent_id:
                     name = name or r.sender_name
                 want(platform_id, r.agent_id, "agent", name)
-        found = resolve_keys(
-            self.connection, tables.participants, ("platform_id", "external_id", "role"), wanted
-        )
-        fill_missing_names(
-            self.connection, tables.participants, {found[k]: v for k, v in names.items()}
-        )
-        return {(int(k[0]), str(k[1]), str(k[2])): v for k, v in found.items()}  # type: ignore[call-overload]
+        return resolve_people(self.connection, "participants", ("platform_id", "role"), wanted)
 
     # -- ids, recalls, events -------------------------------------------------------------
 

@@ -28,20 +28,29 @@ class ConversationMeta:
     tag_ids: tuple[int, ...]
 
 
-@lru_cache(maxsize=16384)
-def meta_tokens(meta: ConversationMeta, role: str, agent_id: int | None) -> str:
-    """The filter tokens of one message (cached: a conversation's messages share them)."""
-    out = [filter_token("p", meta.platform_id), filter_token("r", ROLE_CODES[role])]
+@lru_cache(maxsize=4096)
+def conversation_tokens(meta: ConversationMeta) -> str:
+    """The filter tokens every message of a conversation shares."""
+    out = [filter_token("p", meta.platform_id)]
     if meta.department_id is not None:
         out.append(filter_token("d", meta.department_id))
     if meta.customer_id is not None:
         out.append(filter_token("c", meta.customer_id))
     if meta.service_type_id is not None:
         out.append(filter_token("s", meta.service_type_id))
-    if agent_id is not None:
-        out.append(filter_token("a", agent_id))
     out.extend(filter_token("t", tag) for tag in meta.tag_ids)
     return " ".join(out)
+
+
+@lru_cache(maxsize=4096)
+def _message_tokens(role: str, agent_id: int | None) -> str:
+    token = filter_token("r", ROLE_CODES[role])
+    return token if agent_id is None else f"{token} {filter_token('a', agent_id)}"
+
+
+def meta_tokens(meta: ConversationMeta, role: str, agent_id: int | None) -> str:
+    """The filter tokens of one message: its conversation's, its sender role, its agent."""
+    return f"{conversation_tokens(meta)} {_message_tokens(role, agent_id)}"
 
 
 def document(text: str | None, meta: ConversationMeta, role: str, agent_id: int | None) -> str:

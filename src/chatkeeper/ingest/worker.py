@@ -1,0 +1,140 @@
+"""Where batches come from: parsed and run through the pure steps, here or in a worker process.
+
+Parsing, normalising, validating and preparing (tokenising) a record costs about as much CPU as
+storing it. On a machine with two cores or more, a worker process does the former for batch
+N + 1 while the main process writes batch N, which nearly doubles the ingest rate. The worker
+only reads the source files; everything that touches the database stays in the main process,
+so acknowledgement (commit) and crash behaviour are the same in both modes.
+
+A batch crosses the process boundary as plain tuples (the prepared records' values), which pickle
+several times faster than named tuples or objects with ``datetime``s. At most
+a few batches are in flight, so memory stays flat whatever the file size.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import pickle
+import queue as queue_module
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from chatkeeper.errors import IngestError
+from chatkeeper.formats import get_format
+from chatkeeper.ingest.pipeline import Batch, Item, Outcome, Step, batches
+from chatkeeper.store.prepared import StorableMessage
+
+IN_FLIGHT = 4  # batches queued between the processes
+_POLL_SECONDS = 1.0
+_OUTCOMES = {outcome.value: outcome for outcome in Outcome}
+
+
+def _pure_batches(
+    fmt_name: str, paths: Sequence[Path], steps: Sequence[Step], size: int
+) -> Iterator[Batch]:
+    fmt = get_format(fmt_name)
+    for path in paths:
+        for batch in batches(fmt, str(path), fmt.parse(path), size):
+            for step in steps:
+                step(batch)
+            yield batch
+
+
+def _pack(batch: Batch) -> tuple[str, list[tuple[Any, ...]]]:
+    return batch.source, [
+        (
+            item.line,
+            item.outcome.value,
+            item.field,
+            item.reason,
+            None if item.prepared is None else tuple(item.prepared),
+        )
+        for item in batch.items
+    ]
+
+
+def _unpack(fmt_name: str, packed: tuple[str, list[tuple[Any, ...]]]) -> Batch:
+    source, rows = packed
+    items = [
+        Item(
+            line,
+            None,
+            None,
+            None if prepared is None else StorableMessage._make(prepared),
+            _OUTCOMES[outcome],
+            field,
+            reason,
+        )
+        for line, outcome, field, reason, prepared in rows
+    ]
+    return Batch(source, get_format(fmt_name), items)
+
+
+def _produce(
+    fmt_name: str,
+    paths: list[Path],
+    steps: list[Step],
+    size: int,
+    channel: Any,
+) -> None:
+    """The worker process: send each prepared batch, then ``done`` (or the error)."""
+    try:
+        for batch in _pure_batches(fmt_name, paths, steps, size):
+            channel.put(("batch", _pack(batch)))
+        channel.put(("done", None))
+    except Exception as exc:  # handed to the main process, which raises it
+        channel.put(("error", exc))
+
+
+def _picklable(steps: Sequence[Step]) -> bool:
+    try:
+        pickle.dumps(list(steps))
+    except (pickle.PicklingError, AttributeError, TypeError):
+        return False
+    return True
+
+
+def prepared_batches(
+    fmt_name: str,
+    paths: Sequence[Path],
+    steps: Sequence[Step],
+    size: int,
+    *,
+    use_worker: bool,
+) -> Iterator[Batch]:
+    """Batches in file order, with the pure ``steps`` already run on them."""
+    if not use_worker or not _picklable(steps):
+        yield from _pure_batches(fmt_name, paths, steps, size)
+        return
+    context = multiprocessing.get_context("spawn")
+    channel = context.Queue(maxsize=IN_FLIGHT)
+    worker = context.Process(
+        target=_produce,
+        args=(fmt_name, list(paths), list(steps), size, channel),
+        name="chatkeeper-ingest-reader",
+        daemon=True,
+    )
+    worker.start()
+    try:
+        while True:
+            try:
+                kind, payload = channel.get(timeout=_POLL_SECONDS)
+            except queue_module.Empty:
+                if not worker.is_alive():
+                    raise IngestError(
+                        f"the ingest reader process stopped unexpectedly "
+                        f"(exit code {worker.exitcode})"
+                    ) from None
+                continue
+            if kind == "batch":
+                yield _unpack(fmt_name, payload)
+            elif kind == "error":
+                raise payload
+            else:
+                return
+    finally:
+        if worker.is_alive():
+            worker.terminate()
+        worker.join(timeout=5)
+        channel.close()
