@@ -23,11 +23,11 @@ def resolve_names(
     if not wanted:
         return {}
     query = f"SELECT {column}, id FROM {table} WHERE {column} IN ({{params}})"
-    found: dict[str, int] = dict(select_in(connection, query, wanted))  # type: ignore[arg-type]
+    found: dict[str, int] = dict(select_in(connection, query, wanted))
     missing = [name for name in wanted if name not in found]
     if missing:
         insert_many(connection, table, (column,), [(name,) for name in missing])
-        found.update(select_in(connection, query, missing))  # type: ignore[arg-type]
+        found.update(select_in(connection, query, missing))
     return found
 
 
