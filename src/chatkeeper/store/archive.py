@@ -19,6 +19,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from chatkeeper.errors import NotFound, NotInitialised, StoreError
 from chatkeeper.store import migrations, tables
+from chatkeeper.store.bulk import select_in
 from chatkeeper.store.search import IndexQuery, IndexResult, index_for
 from chatkeeper.store.writer import ArchiveWriter
 
@@ -138,28 +139,24 @@ class SqlArchive:
             raise StoreError(f"the search index failed: {exc.orig}") from exc
 
     def messages_by_id(self, connection: Connection, ids: list[int]) -> dict[int, dict[str, Any]]:
-        """Message rows with their conversation's external id and platform code."""
-        if not ids:
-            return {}
-        m, c, p = tables.messages, tables.conversations, tables.platforms
-        query = (
-            select(
-                m.c.id,
-                m.c.external_id.label("message_id"),
-                m.c.sent_at,
-                m.c.utc_offset,
-                m.c.sender_role,
-                m.c.msgtype,
-                m.c.text,
-                m.c.recalled_at,
-                c.c.external_id.label("conversation_id"),
-                p.c.code.label("platform"),
-            )
-            .join(c, c.c.id == m.c.conversation_id)
-            .join(p, p.c.id == c.c.platform_id)
-            .where(m.c.id.in_(ids))
+        """Message rows with their conversation's external id and platform code.
+
+        Plain SQL through the driver: this runs on every search, where compiling the
+        statement would cost more than running it.
+        """
+        columns = (
+            "id", "message_id", "sent_at", "utc_offset", "sender_role", "msgtype", "text",
+            "recalled_at", "conversation_id", "platform",
+        )  # fmt: skip
+        rows = select_in(
+            connection,
+            "SELECT m.id, m.external_id, m.sent_at, m.utc_offset, m.sender_role, m.msgtype, "
+            "m.text, m.recalled_at, c.external_id, p.code FROM messages m "
+            "JOIN conversations c ON c.id = m.conversation_id "
+            "JOIN platforms p ON p.id = c.platform_id WHERE m.id IN ({params})",
+            ids,
         )
-        return {row["id"]: dict(row) for row in connection.execute(query).mappings()}
+        return {row[0]: dict(zip(columns, row, strict=True)) for row in rows}
 
     def find_conversation(
         self, connection: Connection, external_id: str, platform: str | None

@@ -9,7 +9,6 @@ filtered query is answered from the index alone.
 
 from __future__ import annotations
 
-from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from chatkeeper.search import And, Node, Not, Or, Term, phrase_tokens
@@ -67,29 +66,26 @@ class Fts5Index(SearchIndex):
             )
 
     def search(self, connection: Connection, query: IndexQuery) -> IndexResult:
-        """Exact total and one page, from the index alone."""
+        """Exact total and one page, from the index alone (plain SQL: no compile per call)."""
         match = f"({compile_match(query.node)})"  # type: ignore[arg-type]
         if query.filter_tokens:
             match += f" AND {_filters(query.filter_tokens)}"
-        where = "message_index MATCH :match"
-        params: dict[str, object] = {"match": match}
+        where = "message_index MATCH ?"
+        params: list[object] = [match]
         if query.low_id is not None:
-            where += " AND rowid >= :low"
-            params["low"] = query.low_id
+            where += " AND rowid >= ?"
+            params.append(query.low_id)
         if query.high_id is not None:
-            where += " AND rowid <= :high"
-            params["high"] = query.high_id
-        total = connection.execute(
-            text(f"SELECT count(*) FROM message_index WHERE {where}"), params
+            where += " AND rowid <= ?"
+            params.append(query.high_id)
+        total = connection.exec_driver_sql(
+            f"SELECT count(*) FROM message_index WHERE {where}", tuple(params)
         ).scalar_one()
         if total == 0 or query.limit == 0 or query.offset >= total:
             return IndexResult([], total)
         order = "rank" if query.order == "relevance" else "rowid DESC"
-        rows = connection.execute(
-            text(
-                f"SELECT rowid FROM message_index WHERE {where} "
-                f"ORDER BY {order} LIMIT :limit OFFSET :offset"
-            ),
-            {**params, "limit": query.limit, "offset": query.offset},
+        rows = connection.exec_driver_sql(
+            f"SELECT rowid FROM message_index WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
+            (*params, query.limit, query.offset),
         )
         return IndexResult([row[0] for row in rows], total)

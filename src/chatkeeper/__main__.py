@@ -1,0 +1,5 @@
+"""``python -m chatkeeper`` runs the command line."""
+
+from chatkeeper.cli.app import main
+
+main()
