@@ -272,13 +272,14 @@ def main() -> None:
         "machine": machine(),
         "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
     }
+    previous = args.out / f"results-{args.messages}.json"
     if not args.skip_ingest:
         results["ingest"] = bench_ingest(data, folder, args.messages)
         print(json.dumps(results["ingest"], ensure_ascii=False, indent=1))
+    elif previous.exists():
+        results["ingest"] = json.loads(previous.read_text(encoding="utf-8")).get("ingest")
     results["search"] = bench_search(folder)
-    (args.out / f"results-{args.messages}.json").write_text(
-        json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8"
-    )
+    previous.write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
     report.write(ROOT / "docs" / "benchmarks.md", results)
     print(report.search_table(results["search"]))
 

@@ -23,13 +23,6 @@ from chatkeeper.store.bulk import select_in
 from chatkeeper.store.search import IndexQuery, IndexResult, index_for
 from chatkeeper.store.writer import ArchiveWriter
 
-_FILTER_TABLES = {
-    "platform": (tables.platforms, "code"),
-    "department": (tables.departments, "name"),
-    "service_type": (tables.service_types, "code"),
-    "customer_tag": (tables.tags, "name"),
-}
-
 
 class SqlArchive:
     """Conversations and messages in a SQL database, with its full-text index."""
@@ -119,17 +112,17 @@ class SqlArchive:
 
     def filter_ids(self, connection: Connection, kind: str, values: list[str]) -> list[int]:
         """Ids of filter values (a department's name, a tag, ...); unknown values have none."""
-        if kind in _FILTER_TABLES:
-            table, column = _FILTER_TABLES[kind]
-            query = select(table.c.id).where(table.c[column].in_(values))
-        elif kind == "agent":
-            p = tables.participants
-            query = select(p.c.id).where(p.c.role == "agent", p.c.external_id.in_(values))
-        elif kind == "customer":
-            query = select(tables.customers.c.id).where(tables.customers.c.external_id.in_(values))
-        else:
-            raise ValueError(kind)
-        return [row[0] for row in connection.execute(query)]
+        queries = {
+            "platform": "SELECT id FROM platforms WHERE code IN ({params})",
+            "department": "SELECT id FROM departments WHERE name IN ({params})",
+            "service_type": "SELECT id FROM service_types WHERE code IN ({params})",
+            "customer_tag": "SELECT id FROM tags WHERE name IN ({params})",
+            "agent": (
+                "SELECT id FROM participants WHERE role = 'agent' AND external_id IN ({params})"
+            ),
+            "customer": "SELECT id FROM customers WHERE external_id IN ({params})",
+        }
+        return [row[0] for row in select_in(connection, queries[kind], values)]
 
     def search_index(self, connection: Connection, query: IndexQuery) -> IndexResult:
         """Ask the full-text index."""
