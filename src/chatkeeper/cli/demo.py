@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -10,17 +12,27 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from chatkeeper.cli.common import Json, actor, console, guarded, print_json
 from chatkeeper.config import load_settings
-from chatkeeper.services.demo import build_demo, write_dataset
+from chatkeeper.services.demo import build_demo, example_conversation, write_dataset
 
 NEXT_STEPS = """
 [bold]Try next[/] (the data folder is {folder}):
-  chatkeeper search 退款 --data-dir {folder}
-  chatkeeper search "增值税发票" --service-type transaction --data-dir {folder}
-  chatkeeper search 投诉 --department 投诉处理部 --from 2026-09-01 --data-dir {folder}
-  chatkeeper search "律师 OR 起诉" --sort relevance --limit 5 --data-dir {folder}
-  chatkeeper show {conversation} --data-dir {folder}
-  chatkeeper stats --data-dir {folder}
+  {prog} search 退款 --data-dir {folder}
+  {prog} search 发票 --service-type transaction --data-dir {folder}
+  {prog} search 投诉 --department 投诉处理部 --from 2026-09-01 --data-dir {folder}
+  {prog} search "律师 OR 起诉" --sort relevance --limit 5 --data-dir {folder}
+  {prog} search 退 --tag vip --role customer --limit 5 --data-dir {folder}
+  {prog} show {conversation} --data-dir {folder}
+  {prog} stats --data-dir {folder}
 """
+
+
+def _program() -> str:
+    """How the user can run this command again: its name if on PATH, else its path."""
+    invoked = Path(sys.argv[0])
+    on_path = shutil.which(invoked.name)
+    if on_path and Path(on_path).resolve() == invoked.resolve():
+        return invoked.name
+    return str(invoked) if invoked.name == "chatkeeper" else "chatkeeper"
 
 
 def demo(
@@ -61,6 +73,7 @@ def demo(
                     settings, actor(), messages, seed, progress=lambda n: bar.advance(task, n)
                 ),
             )
+    conversation = example_conversation(ctx, actor()) or "CONVERSATION_ID"
     ctx.close()
     if as_json:
         print_json({**report.as_dict(), "data_dir": str(data_dir)})
@@ -69,4 +82,8 @@ def demo(
         f"ingested [bold green]{report.ingested}[/] messages into {data_dir} "
         f"(duplicates {report.duplicates}, rejected {report.rejected})"
     )
-    console.print(NEXT_STEPS.format(folder=data_dir, conversation="c2025-000001"))
+    console.print(
+        NEXT_STEPS.format(folder=data_dir, conversation=conversation, prog=_program()),
+        soft_wrap=True,
+        highlight=False,
+    )

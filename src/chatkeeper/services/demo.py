@@ -26,6 +26,12 @@ def write_dataset(path: Path, messages: int, seed: int) -> int:
         raise StoreError(f"{path}: cannot write the data set ({exc.strerror})") from exc
 
 
+def example_conversation(ctx: Context, actor: Actor) -> str | None:
+    """A complaint conversation to show first, if the archive has one."""
+    with ctx.archive.reader() as connection:
+        return ctx.archive.sample_conversation(connection, "complaint")
+
+
 def build_demo(
     settings: Settings,
     actor: Actor,

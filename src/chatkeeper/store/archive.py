@@ -186,6 +186,16 @@ class SqlArchive:
             )
         return rows[0]
 
+    def sample_conversation(self, connection: Connection, service_type: str) -> str | None:
+        """The external id of the first conversation of a service type (for examples)."""
+        row = connection.exec_driver_sql(
+            "SELECT c.external_id FROM conversations c JOIN service_types s "
+            "ON s.id = c.service_type_id WHERE s.code = %s ORDER BY c.id LIMIT 1"
+            % ("?" if self.dialect == "sqlite" else "%s"),
+            (service_type,),
+        ).first()
+        return None if row is None else str(row[0])
+
     def transcript(self, connection: Connection, conversation_pk: int) -> list[dict[str, Any]]:
         """Every stored record of a conversation in time order, with sender names."""
         m, pa = tables.messages, tables.participants
