@@ -206,19 +206,10 @@ def _one_case(ctx, actor, corpus, terms, filtered, since, until, department_id) 
 
 
 def _page_only(conn: Any, query: IndexQuery) -> list[int]:
-    """The first page of ids without the total (FTS5)."""
-    from chatkeeper.store.search.sqlite_fts5 import _filters, compile_match
+    """The first page of ids without the total (the SQLite index's own call)."""
+    from chatkeeper.store.search.sqlite_fts5 import Fts5Index
 
-    match = f"({compile_match(query.node)})"  # type: ignore[arg-type]
-    if query.filter_tokens:
-        match += f" AND {_filters(query.filter_tokens)}"
-    sql = "SELECT rowid FROM message_index WHERE message_index MATCH ?"
-    params: list[Any] = [match]
-    if query.low_id is not None:
-        sql += " AND rowid >= ? AND rowid <= ?"
-        params += [query.low_id, query.high_id]
-    sql += " ORDER BY rowid DESC LIMIT 20"
-    return [row[0] for row in conn.exec_driver_sql(sql, tuple(params))]
+    return Fts5Index().page(conn, query)
 
 
 def scan_corpus(conn: Any) -> list[tuple[str, int, int | None]]:

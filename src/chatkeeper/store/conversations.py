@@ -25,6 +25,17 @@ _COLUMNS = (
 )
 
 
+# What a batch changes in a conversation row, in the order the statements below bind it.
+_STATE = (
+    "department_id",
+    "customer_id",
+    "service_type_id",
+    "started_at",
+    "ended_at",
+    "message_count",
+)
+
+
 @dataclass(slots=True)
 class ConversationState:
     """One conversation as this batch leaves it."""
@@ -150,19 +161,7 @@ class Conversations:
         insert_many(
             self.connection,
             "conversations",
-            (
-                "platform_id",
-                "external_id",
-                "department_id",
-                "customer_id",
-                "service_type_id",
-                "started_at",
-                "ended_at",
-                "message_count",
-                "state",
-                "created_at",
-                "updated_at",
-            ),
+            ("platform_id", "external_id", *_STATE, "state", "created_at", "updated_at"),
             [
                 (
                     key[0],
@@ -203,15 +202,7 @@ class Conversations:
             if not s.new
         ]
         if updates:
-            columns = (
-                "department_id",
-                "customer_id",
-                "service_type_id",
-                "started_at",
-                "ended_at",
-                "message_count",
-                "updated_at",
-            )
+            columns = (*_STATE, "updated_at")
             assignments = ", ".join(f"{c} = {mark}" for c in columns)
             self.connection.exec_driver_sql(
                 f"UPDATE conversations SET {assignments} WHERE id = {mark}", updates

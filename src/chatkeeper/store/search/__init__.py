@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from chatkeeper.search import filter_token, text_tokens
@@ -79,6 +80,42 @@ class IndexResult:
 
     ids: list[int]
     total: int
+
+
+def id_bounds(query: IndexQuery, column: str, params: dict[str, object]) -> str:
+    """The time range as SQL on the id column (``""`` without one), adding its parameters."""
+    sql = ""
+    if query.low_id is not None:
+        sql += f" AND {column} >= :low"
+        params["low"] = query.low_id
+    if query.high_id is not None:
+        sql += f" AND {column} <= :high"
+        params["high"] = query.high_id
+    return sql
+
+
+def count_and_page(
+    connection: Connection,
+    source: str,
+    where: str,
+    params: dict[str, object],
+    order: str,
+    query: IndexQuery,
+) -> IndexResult:
+    """The exact count of ``source`` rows matching ``where``, then the requested page of ids
+    (``source`` names its id column ``i.id``)."""
+    total = connection.execute(
+        text(f"SELECT count(*) FROM {source} WHERE {where}"), params
+    ).scalar_one()
+    if total == 0 or query.limit == 0 or query.offset >= total:
+        return IndexResult([], total)
+    rows = connection.execute(
+        text(
+            f"SELECT i.id FROM {source} WHERE {where} ORDER BY {order} LIMIT :limit OFFSET :offset"
+        ),
+        {**params, "limit": query.limit, "offset": query.offset},
+    )
+    return IndexResult([row[0] for row in rows], total)
 
 
 class SearchIndex:

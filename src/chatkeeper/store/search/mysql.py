@@ -26,7 +26,13 @@ from sqlalchemy.engine import Connection
 
 from chatkeeper.search import And, Node, Not, Term, fold, matches, phrase_tokens
 from chatkeeper.store.bulk import insert_many
-from chatkeeper.store.search import IndexQuery, IndexResult, SearchIndex
+from chatkeeper.store.search import (
+    IndexQuery,
+    IndexResult,
+    SearchIndex,
+    count_and_page,
+    id_bounds,
+)
 
 _EXACT = "i.id IN (SELECT t.message_id FROM message_terms t WHERE t.term = :{name})"
 _PREFIX = "i.id IN (SELECT t.message_id FROM message_terms t WHERE t.term LIKE :{name})"
@@ -93,27 +99,10 @@ class MysqlIndex(SearchIndex):
         for group in query.filter_tokens:
             where += " AND " + compiler.any_of(group)
         params = compiler.params
-        if query.low_id is not None:
-            where += " AND i.id >= :low"
-            params["low"] = query.low_id
-        if query.high_id is not None:
-            where += " AND i.id <= :high"
-            params["high"] = query.high_id
+        where += id_bounds(query, "i.id", params)
         if compiler.loose:
             return self._checked(connection, node, where, params, query)
-        total = connection.execute(
-            text(f"SELECT count(*) FROM messages i WHERE {where}"), params
-        ).scalar_one()
-        if total == 0 or query.limit == 0 or query.offset >= total:
-            return IndexResult([], total)
-        rows = connection.execute(
-            text(
-                f"SELECT i.id FROM messages i WHERE {where} "
-                "ORDER BY i.id DESC LIMIT :limit OFFSET :offset"
-            ),
-            {**params, "limit": query.limit, "offset": query.offset},
-        )
-        return IndexResult([row[0] for row in rows], total)
+        return count_and_page(connection, "messages i", where, params, "i.id DESC", query)
 
     @staticmethod
     def _checked(

@@ -13,7 +13,13 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from chatkeeper.search import And, Node, Not, Or, Term, phrase_tokens
-from chatkeeper.store.search import IndexQuery, IndexResult, SearchIndex
+from chatkeeper.store.search import (
+    IndexQuery,
+    IndexResult,
+    SearchIndex,
+    count_and_page,
+    id_bounds,
+)
 
 # PostgreSQL clamps positions to this; a phrase past it in a very long message can miss.
 _MAX_POSITION = 16383
@@ -76,29 +82,9 @@ class PostgresIndex(SearchIndex):
         tsquery = f"({compile_tsquery(query.node)})"  # type: ignore[arg-type]
         for group in query.filter_tokens:
             tsquery += " & (" + " | ".join(f"'{token}'" for token in group) + ")"
-        where = "tsv @@ CAST(:q AS tsquery)"
         params: dict[str, object] = {"q": tsquery}
-        if query.low_id is not None:
-            where += " AND id >= :low"
-            params["low"] = query.low_id
-        if query.high_id is not None:
-            where += " AND id <= :high"
-            params["high"] = query.high_id
-        total = connection.execute(
-            text(f"SELECT count(*) FROM message_index WHERE {where}"), params
-        ).scalar_one()
-        if total == 0 or query.limit == 0 or query.offset >= total:
-            return IndexResult([], total)
-        order = (
-            "ts_rank(tsv, CAST(:q AS tsquery)) DESC, id DESC"
-            if query.order == "relevance"
-            else "id DESC"
-        )
-        rows = connection.execute(
-            text(
-                f"SELECT id FROM message_index WHERE {where} "
-                f"ORDER BY {order} LIMIT :limit OFFSET :offset"
-            ),
-            {**params, "limit": query.limit, "offset": query.offset},
-        )
-        return IndexResult([row[0] for row in rows], total)
+        where = "i.tsv @@ CAST(:q AS tsquery)" + id_bounds(query, "i.id", params)
+        order = "i.id DESC"
+        if query.order == "relevance":
+            order = f"ts_rank(i.tsv, CAST(:q AS tsquery)) DESC, {order}"
+        return count_and_page(connection, "message_index i", where, params, order, query)

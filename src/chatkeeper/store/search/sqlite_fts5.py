@@ -65,8 +65,8 @@ class Fts5Index(SearchIndex):
                 rows,
             )
 
-    def search(self, connection: Connection, query: IndexQuery) -> IndexResult:
-        """Exact total and one page, from the index alone (plain SQL: no compile per call)."""
+    @staticmethod
+    def _where(query: IndexQuery) -> tuple[str, list[object]]:
         match = f"({compile_match(query.node)})"  # type: ignore[arg-type]
         if query.filter_tokens:
             match += f" AND {_filters(query.filter_tokens)}"
@@ -78,14 +78,24 @@ class Fts5Index(SearchIndex):
         if query.high_id is not None:
             where += " AND rowid <= ?"
             params.append(query.high_id)
-        total = connection.exec_driver_sql(
-            f"SELECT count(*) FROM message_index WHERE {where}", tuple(params)
-        ).scalar_one()
-        if total == 0 or query.limit == 0 or query.offset >= total:
-            return IndexResult([], total)
+        return where, params
+
+    def page(self, connection: Connection, query: IndexQuery) -> list[int]:
+        """One page of ids, without the total."""
+        where, params = self._where(query)
         order = "rank" if query.order == "relevance" else "rowid DESC"
         rows = connection.exec_driver_sql(
             f"SELECT rowid FROM message_index WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
             (*params, query.limit, query.offset),
         )
-        return IndexResult([row[0] for row in rows], total)
+        return [row[0] for row in rows]
+
+    def search(self, connection: Connection, query: IndexQuery) -> IndexResult:
+        """Exact total and one page, from the index alone (plain SQL: no compile per call)."""
+        where, params = self._where(query)
+        total = connection.exec_driver_sql(
+            f"SELECT count(*) FROM message_index WHERE {where}", tuple(params)
+        ).scalar_one()
+        if total == 0 or query.limit == 0 or query.offset >= total:
+            return IndexResult([], total)
+        return IndexResult(self.page(connection, query), total)
