@@ -59,7 +59,7 @@ def render(results: dict[str, Any]) -> str:
         f"Python {m['python']}, SQLite {m['sqlite']}.",
         "",
     ]
-    if "ingest" in results:
+    if results.get("ingest"):
         parts += ["#### Ingest", "", ingest_table(results["ingest"]), ""]
     parts += ["#### Search", "", search_table(results["search"]), "", END]
     return "\n".join(parts)
