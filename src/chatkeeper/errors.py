@@ -7,6 +7,8 @@ The tree::
     ├── StoreError                  the database or data folder
     │   ├── NotInitialised          no schema yet: run ``chatkeeper init``
     │   └── NotFound                a conversation or message does not exist
+    ├── CryptoError                 (chatkeeper.crypto.errors) a ciphertext, key or key file
+    ├── KeyDestroyed / KeyUnavailable  (chatkeeper.store.keys) a data key or the KEK
     ├── IngestError                 a source file cannot be read at all
     │   └── RecordError             one record is bad (names file, line, field)
     └── SearchError
@@ -32,6 +34,18 @@ class ErrorCode(StrEnum):
     INGEST_FAILED = "ingest_failed"
     RECORD_INVALID = "record_invalid"
     QUERY_INVALID = "query_invalid"
+    KEY_DESTROYED = "key_destroyed"
+    KEY_UNAVAILABLE = "key_unavailable"
+    CRYPTO_FAILED = "crypto_failed"
+    CIPHERTEXT_MALFORMED = "ciphertext_malformed"
+    CIPHERTEXT_KEY_MISMATCH = "ciphertext_key_mismatch"
+    DECRYPTION_FAILED = "decryption_failed"
+    KEY_UNWRAP_FAILED = "key_unwrap_failed"
+    SUITE_UNKNOWN = "suite_unknown"
+    KEY_INVALID = "key_invalid"
+    KEY_FILE_INVALID = "key_file_invalid"
+    KEY_FILE_INSECURE = "key_file_insecure"
+    KEK_UNAVAILABLE = "kek_unavailable"
 
 
 class ChatKeeperError(Exception):

@@ -1,0 +1,58 @@
+"""Data keys: the per-conversation (and per-customer) keys that encrypt content.
+
+A data key is random and stands alone: it is never derived from a KEK, another key or an id. That
+is what makes crypto-shredding work: once every wrapped copy of a data key is deleted, nothing left
+can recompute it (docs/crypto.md, "Crypto-shredding").
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from dataclasses import dataclass, field
+
+from chatkeeper.crypto.errors import InvalidKey
+from chatkeeper.crypto.suites import DEFAULT_SUITE, suite_named
+from chatkeeper.crypto.wire import encode_id
+
+
+@dataclass(frozen=True, slots=True)
+class DataKey:
+    """A data key: its id (stored in every ciphertext), its suite and its secret material.
+
+    ``material`` is left out of ``repr`` so that a key never lands in a log or a traceback.
+    """
+
+    key_id: str
+    suite: str
+    material: bytes = field(repr=False)
+
+    def __post_init__(self) -> None:
+        encode_id(self.key_id, "data key id")
+        expected = suite_named(self.suite).key_size
+        if len(self.material) != expected:
+            raise InvalidKey(
+                f"data key {self.key_id} has {len(self.material)} bytes of material; "
+                f"{self.suite} needs {expected}",
+                key_id=self.key_id,
+            )
+
+
+def new_key_id(prefix: str = "dk") -> str:
+    """A fresh random id: ``prefix`` + ``_`` + 26 base32 characters (128 random bits).
+
+    Random, not a database or conversation id, so that the id (which every ciphertext carries in
+    clear) says nothing about the content it protects.
+    """
+    token = base64.b32encode(os.urandom(16)).decode("ascii").rstrip("=").lower()
+    return f"{prefix}_{token}"
+
+
+def generate_data_key(suite: str = DEFAULT_SUITE, key_id: str | None = None) -> DataKey:
+    """A new random data key for ``suite``, with ``key_id`` or a fresh random id.
+
+    The layered suite's two keys come from one call to the operating system's CSPRNG; its bytes
+    are independent and uniform, so the AES and SM4 halves are independent keys.
+    """
+    size = suite_named(suite).key_size
+    return DataKey(key_id if key_id is not None else new_key_id(), suite, os.urandom(size))
