@@ -15,6 +15,11 @@ the setting and what is valid; nothing falls back silently.
 | search.default_limit | CHATKEEPER_SEARCH__DEFAULT_LIMIT | 20 |
 | search.max_limit | CHATKEEPER_SEARCH__MAX_LIMIT | 1000 |
 | display.utc_offset_minutes | CHATKEEPER_DISPLAY__UTC_OFFSET_MINUTES | 480 (Asia/Shanghai) |
+| privacy.suite | CHATKEEPER_PRIVACY__SUITE | AES-256-GCM (or SM4-GCM, AES-256-GCM+SM4-GCM) |
+| privacy.kek | CHATKEEPER_PRIVACY__KEK | file (or env, kms:NAME) |
+| privacy.key_file | CHATKEEPER_PRIVACY__KEY_FILE | <data_dir>/keys/kek.json |
+| privacy.kek_env | CHATKEEPER_PRIVACY__KEK_ENV | CHATKEEPER_KEK |
+| privacy.masking | CHATKEEPER_PRIVACY__MASKING | {} (every type: mask) |
 """
 
 from __future__ import annotations
@@ -22,12 +27,14 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from chatkeeper.errors import ConfigError
+from chatkeeper.privacy.findings import PiiType
+from chatkeeper.privacy.operators import Operator
 from chatkeeper.store.engine import sqlite_url
 
 
@@ -55,6 +62,21 @@ class DisplayConfig(BaseModel):
     utc_offset_minutes: int = Field(480, ge=-720, le=840)
 
 
+class PrivacyConfig(BaseModel):
+    """Detection, masking and encryption at rest (see docs/privacy.md)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    suite: Literal["AES-256-GCM", "SM4-GCM", "AES-256-GCM+SM4-GCM"] = "AES-256-GCM"
+    kek: str = Field("file", pattern=r"^(file|env|kms:[a-z0-9_-]+)$")
+    key_file: Path | None = None
+    kek_env: str = "CHATKEEPER_KEK"
+    masking: dict[PiiType, Operator] = Field(default_factory=dict)
+
+    def key_path(self, data_dir: Path) -> Path:
+        """Where the local key-encryption key lives."""
+        return self.key_file or data_dir / "keys" / "kek.json"
+
+
 class Settings(BaseSettings):
     """Every setting of ChatKeeper; see the table in the module docstring."""
 
@@ -67,6 +89,7 @@ class Settings(BaseSettings):
     ingest: IngestConfig = IngestConfig()
     search: SearchConfig = SearchConfig()
     display: DisplayConfig = DisplayConfig()
+    privacy: PrivacyConfig = PrivacyConfig()
 
     @property
     def effective_database_url(self) -> str:

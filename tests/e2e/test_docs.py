@@ -26,6 +26,8 @@ def _settings_keys() -> list[str]:
 
 def test_every_command_is_in_the_readme():
     names = [command.name or command.callback.__name__ for command in app.registered_commands]
+    for group in app.registered_groups:
+        names += [f"{group.name} {c.name}" for c in group.typer_instance.registered_commands]
     assert names, "no commands registered"
     missing = [name for name in names if f"`{name}" not in README]
     assert not missing, f"commands missing from README: {missing}"

@@ -11,11 +11,10 @@ from sqlalchemy import func, select
 from chatkeeper.config import IngestConfig
 from chatkeeper.domain import Actor
 from chatkeeper.errors import IngestError
-from chatkeeper.ingest import default_steps
 from chatkeeper.ingest.pipeline import Batch
 from chatkeeper.services import Context
 from chatkeeper.services.conversations import show_conversation
-from chatkeeper.services.ingest import ingest_files
+from chatkeeper.services.ingest import ingest_files, pipeline_steps
 from chatkeeper.services.search import SearchRequest, search
 from chatkeeper.store import tables
 from tests.conftest import SAMPLES
@@ -112,7 +111,7 @@ class TestInterruptedRun:
                 if calls["n"] == 3:
                     raise RuntimeError("power cut")
 
-        steps = [*default_steps(), Crash()]
+        steps = [*pipeline_steps(ctx), Crash()]
         with pytest.raises(RuntimeError):
             ingest_files(ctx, ACTOR, [path], "jsonl", steps=steps)
         assert _count(ctx, tables.messages) == 20

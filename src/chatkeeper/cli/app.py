@@ -8,9 +8,12 @@ from chatkeeper import __version__
 from chatkeeper.cli.demo import demo
 from chatkeeper.cli.ingest import ingest
 from chatkeeper.cli.init import init
+from chatkeeper.cli.keys import keys_app
+from chatkeeper.cli.pii import pii_app
 from chatkeeper.cli.search import search_command
 from chatkeeper.cli.show import show
 from chatkeeper.cli.stats import stats
+from chatkeeper.cli.unmask import offline, unmask
 
 app = typer.Typer(
     name="chatkeeper",
@@ -25,6 +28,10 @@ app.command("search")(search_command)
 app.command()(show)
 app.command()(stats)
 app.command()(demo)
+app.command()(unmask)
+app.command()(offline)
+app.add_typer(pii_app, name="pii")
+app.add_typer(keys_app, name="keys")
 
 
 def _version(value: bool) -> None:

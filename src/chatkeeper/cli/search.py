@@ -10,7 +10,8 @@ from rich.table import Table
 
 from chatkeeper.cli.common import DataDir, Json, actor, console, guarded, opened, print_json
 from chatkeeper.errors import SearchError
-from chatkeeper.services.search import MARK_CLOSE, MARK_OPEN, SearchRequest, search
+from chatkeeper.services.privacy import find_by_value
+from chatkeeper.services.search import MARK_CLOSE, MARK_OPEN, SearchRequest, SearchResult, search
 
 Many = Annotated[list[str] | None, typer.Option(show_default=False)]
 SHANGHAI = timezone(timedelta(hours=8))
@@ -35,7 +36,13 @@ def _moment(value: str | None, name: str, *, end: bool = False) -> datetime | No
 
 
 def search_command(
-    query: Annotated[str, typer.Argument(help='Terms, "phrases", AND / OR / NOT, ( ).')],
+    query: Annotated[
+        str | None, typer.Argument(help='Terms, "phrases", AND / OR / NOT, ( ).')
+    ] = None,
+    pii: Annotated[
+        str | None,
+        typer.Option("--pii", help="Every message mentioning this personal value, any form."),
+    ] = None,
     since: Annotated[str | None, typer.Option("--from", help="From this date or time.")] = None,
     until: Annotated[
         str | None, typer.Option("--to", help="Up to this date (inclusive) or time.")
@@ -54,10 +61,17 @@ def search_command(
     as_json: Json = False,
 ) -> None:
     """Find messages; the total is exact. Repeat a filter option to allow several values."""
+    if pii is not None:
+        with opened(data_dir, as_json) as ctx:
+            found = find_by_value(ctx, actor(), pii, limit or 100)
+        _print(found, as_json)
+        return
+    if query is None:
+        guarded(as_json, _no_query)
     request = guarded(
         as_json,
         lambda: SearchRequest(
-            query=query,
+            query=query or "",
             since=_moment(since, "from"),
             until=_moment(until, "to", end=True),
             platforms=tuple(platform or ()),
@@ -74,6 +88,14 @@ def search_command(
     )
     with opened(data_dir, as_json) as ctx:
         result = search(ctx, actor(), request)
+    _print(result, as_json)
+
+
+def _no_query() -> None:
+    raise SearchError("give a QUERY, or --pii VALUE", field="query")
+
+
+def _print(result: SearchResult, as_json: bool) -> None:
     if as_json:
         print_json(result.as_dict())
         return

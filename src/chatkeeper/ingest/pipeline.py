@@ -44,6 +44,7 @@ class Item:
     data: dict[str, Any] | None
     record: CanonicalMessage | None = None
     prepared: StorableMessage | None = None
+    sensitive: Any = None  # originals set aside by the privacy step until encrypted
     outcome: Outcome = Outcome.PENDING
     field: str | None = None
     reason: str | None = None
@@ -173,7 +174,8 @@ class StoreStep:
 
 
 def default_steps() -> list[Step]:
-    """The archive core's pipeline, in order."""
+    """The archive core's pipeline without privacy, in order (the ingest service inserts the
+    privacy steps; benchmarks compare the two)."""
     return [NormaliseStep(), ValidateStep(), PrepareStep(), DedupStep(), StoreStep()]
 
 

@@ -49,6 +49,7 @@ def _pack(batch: Batch) -> tuple[str, list[tuple[Any, ...]]]:
             item.field,
             item.reason,
             None if item.prepared is None else tuple(item.prepared),
+            item.sensitive,
         )
         for item in batch.items
     ]
@@ -60,13 +61,13 @@ def _unpack(fmt_name: str, packed: tuple[str, list[tuple[Any, ...]]]) -> Batch:
         Item(
             line,
             None,
-            None,
-            None if prepared is None else StorableMessage._make(prepared),
-            _OUTCOMES[outcome],
-            field,
-            reason,
+            prepared=None if prepared is None else StorableMessage._make(prepared),
+            sensitive=sensitive,
+            outcome=_OUTCOMES[outcome],
+            field=field,
+            reason=reason,
         )
-        for line, outcome, field, reason, prepared in rows
+        for line, outcome, field, reason, prepared, sensitive in rows
     ]
     return Batch(source, get_format(fmt_name), items)
 

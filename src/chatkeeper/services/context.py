@@ -1,27 +1,58 @@
-"""What every service call runs against: the settings and the archive store."""
+"""What every service call runs against: the settings, the archive store and the keys."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy.engine import Connection
+
 from chatkeeper.config import Settings
-from chatkeeper.errors import StoreError
+from chatkeeper.errors import NotInitialised, StoreError
 from chatkeeper.store.archive import SqlArchive
 from chatkeeper.store.engine import make_engine
+from chatkeeper.store.keys import KeyStore
+
+SYSTEM_KEYS = ("blind-index", "pseudonym")
 
 
 @dataclass(slots=True)
 class Context:
-    """Built once by an entry point and handed to each service call."""
+    """Built once by an entry point and handed to each service call.
+
+    The key-encryption key is loaded on first use, so commands that never decrypt (search,
+    stats) also run where the key file is not at hand.
+    """
 
     settings: Settings
     archive: SqlArchive
+    _system: dict[str, bytes] = field(default_factory=dict)
 
     @property
     def data_dir(self) -> Path:
-        """The data folder (database for SQLite, rejects files, later keys and blobs)."""
+        """The data folder (database for SQLite, keys, rejects files, later blobs)."""
         return self.settings.data_dir
+
+    def load_keys(self, *, create: bool = False) -> None:
+        """Load the KEK (creating the key file with ``create``) and the system keys."""
+        if self.archive.kek is not None and self._system:
+            return
+        from chatkeeper.services.keyring import load_kek
+
+        self.archive.use_keys(load_kek(self.settings, create=create), self.settings.privacy.suite)
+        with self.archive.writer() as writer:
+            owned = writer.data_keys({("system", name) for name in SYSTEM_KEYS})
+        self._system = {name: owned[("system", name)].material for name in SYSTEM_KEYS}
+
+    def system_key(self, name: str) -> bytes:
+        """The material of a system key (blind index, pseudonyms), loading keys if needed."""
+        self.load_keys()
+        return self._system[name]
+
+    def keys(self, connection: Connection) -> KeyStore:
+        """The key store on a connection, loading keys if needed."""
+        self.load_keys()
+        return self.archive.keys(connection)
 
     def close(self) -> None:
         """Release the database connections."""
@@ -29,7 +60,8 @@ class Context:
 
 
 def open_context(settings: Settings, *, create: bool = False) -> Context:
-    """Open the archive; with ``create`` make the data folder and schema, else require them."""
+    """Open the archive; with ``create`` make the data folder, schema and keys, else require
+    them."""
     data_dir = settings.data_dir
     if create:
         try:
@@ -37,8 +69,6 @@ def open_context(settings: Settings, *, create: bool = False) -> Context:
         except OSError as exc:
             raise StoreError(f"{data_dir}: cannot create the data folder ({exc.strerror})") from exc
     elif settings.database_url is None and not (data_dir / "chatkeeper.db").exists():
-        from chatkeeper.errors import NotInitialised
-
         raise NotInitialised(
             f"{data_dir} is not a ChatKeeper data folder yet: run chatkeeper init"
             f" --data-dir {data_dir}"
@@ -48,4 +78,7 @@ def open_context(settings: Settings, *, create: bool = False) -> Context:
         archive.initialise()
     else:
         archive.check_ready()
-    return Context(settings, archive)
+    context = Context(settings, archive)
+    if create:
+        context.load_keys(create=True)
+    return context

@@ -13,7 +13,17 @@ import orjson
 from chatkeeper.domain import Actor
 from chatkeeper.errors import IngestError
 from chatkeeper.formats import get_format
-from chatkeeper.ingest.pipeline import Batch, Outcome, Step, default_steps
+from chatkeeper.ingest.pipeline import (
+    Batch,
+    DedupStep,
+    NormaliseStep,
+    Outcome,
+    PrepareStep,
+    Step,
+    StoreStep,
+    ValidateStep,
+)
+from chatkeeper.ingest.privacy import EncryptStep, ProtectStep
 from chatkeeper.ingest.worker import prepared_batches
 from chatkeeper.services.context import Context
 
@@ -78,6 +88,22 @@ def count_records(paths: list[Path]) -> int:
     return total
 
 
+def pipeline_steps(ctx: Context) -> list[Step]:
+    """The full ingest pipeline: the archive core's steps with privacy and encryption."""
+    protect = ProtectStep(
+        ctx.system_key("blind-index"), ctx.system_key("pseudonym"), ctx.settings.privacy.masking
+    )
+    return [
+        NormaliseStep(),
+        ValidateStep(),
+        protect,
+        PrepareStep(),
+        DedupStep(),
+        EncryptStep(),
+        StoreStep(),
+    ]
+
+
 def ingest_files(
     ctx: Context,
     actor: Actor,
@@ -96,7 +122,7 @@ def ingest_files(
     for path in paths:
         if not path.is_file():
             raise IngestError(f"{path}: no such file", file=str(path))
-    steps = steps or default_steps()
+    steps = steps or pipeline_steps(ctx)
     pure = [step for step in steps if not step.transactional]
     transactional = [step for step in steps if step.transactional]
     config = ctx.settings.ingest

@@ -17,9 +17,11 @@ from sqlalchemy import Integer, cast, func, select, text, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
+from chatkeeper.crypto import KeyEncryptionKey
 from chatkeeper.errors import NotFound, NotInitialised, StoreError
 from chatkeeper.store import migrations, tables
 from chatkeeper.store.bulk import select_in
+from chatkeeper.store.keys import KeyStore, KeyUnavailable
 from chatkeeper.store.search import IndexQuery, IndexResult, index_for
 from chatkeeper.store.writer import ArchiveWriter
 
@@ -31,6 +33,18 @@ class SqlArchive:
         self.engine = engine
         self.dialect = engine.dialect.name
         self.index = index_for(self.dialect)
+        self.kek: KeyEncryptionKey | None = None
+        self.suite = "AES-256-GCM"
+
+    def use_keys(self, kek: KeyEncryptionKey, suite: str) -> None:
+        """Encrypt with data keys wrapped by ``kek``, new keys in ``suite``."""
+        self.kek, self.suite = kek, suite
+
+    def keys(self, connection: Connection) -> KeyStore:
+        """The key store on a connection (``KeyUnavailable`` without a KEK)."""
+        if self.kek is None:
+            raise KeyUnavailable("no key-encryption key is loaded")
+        return KeyStore(connection, self.kek, self.suite)
 
     # -- schema --------------------------------------------------------------------------
 
@@ -64,7 +78,8 @@ class SqlArchive:
         """A writer inside one write transaction: committed on exit, rolled back on error."""
         connection = self.engine.connect().execution_options(write=True)
         with connection, connection.begin():
-            yield ArchiveWriter(connection, self.index)
+            keys = KeyStore(connection, self.kek, self.suite) if self.kek else None
+            yield ArchiveWriter(connection, self.index, keys)
 
     def start_run(self, fmt: str, files: list[str], actor: str) -> int:
         """Record the start of an ingest run; returns its id."""
@@ -185,6 +200,72 @@ class SqlArchive:
                 conversation=external_id,
             )
         return rows[0]
+
+    # -- privacy ---------------------------------------------------------------------------
+
+    def vault_messages(self, connection: Connection, blinds: list[bytes]) -> list[int]:
+        """Ids of the messages whose vault holds one of these blind indexes, newest first."""
+        rows = select_in(
+            connection,
+            "SELECT DISTINCT message_id FROM pii_vault WHERE blind_index IN ({params}) "
+            "AND message_id IS NOT NULL",
+            blinds,
+        )
+        return sorted((row[0] for row in rows), reverse=True)
+
+    def message_row(
+        self, connection: Connection, message_id: str, platform: str | None
+    ) -> dict[str, Any]:
+        """One message by its platform id, with its ciphertext and key id."""
+        mark = "?" if self.dialect == "sqlite" else "%s"
+        sql = (
+            "SELECT m.id, m.external_id, p.code, c.external_id, m.ciphertext, m.key_id "
+            "FROM messages m JOIN conversations c ON c.id = m.conversation_id "
+            f"JOIN platforms p ON p.id = m.platform_id WHERE m.external_id = {mark}"
+        )
+        params: tuple[Any, ...] = (message_id,)
+        if platform:
+            sql += f" AND p.code = {mark}"
+            params += (platform,)
+        rows = list(connection.exec_driver_sql(sql, params))
+        if not rows:
+            raise NotFound(f"no message with id '{message_id}'", message_id=message_id)
+        if len(rows) > 1:
+            raise NotFound(
+                f"message id '{message_id}' exists on several platforms; name one with --platform",
+                message_id=message_id,
+            )
+        keys = ("id", "message_id", "platform", "conversation_id", "ciphertext", "key_id")
+        return dict(zip(keys, rows[0], strict=True))
+
+    def drop_original(
+        self, connection: Connection, message_pk: int, start: int | None, end: int | None
+    ) -> int:
+        """Destroy a message's original (whole: ``start`` None) or the vault entries of a span;
+        returns how many vault entries were destroyed."""
+        mark = "?" if self.dialect == "sqlite" else "%s"
+        if start is None:
+            connection.exec_driver_sql(
+                f"UPDATE messages SET ciphertext = NULL, key_id = NULL WHERE id = {mark}",
+                (message_pk,),
+            )
+            result = connection.exec_driver_sql(
+                f"DELETE FROM pii_vault WHERE message_id = {mark}", (message_pk,)
+            )
+        else:
+            result = connection.exec_driver_sql(
+                f"DELETE FROM pii_vault WHERE message_id = {mark} "
+                f"AND span_start < {mark} AND span_end > {mark}",
+                (message_pk, end, start),
+            )
+        return int(result.rowcount or 0)
+
+    def replace_original(self, connection: Connection, message_pk: int, ciphertext: bytes) -> None:
+        """Store a new encrypted original for a message (after part of it was taken offline)."""
+        mark = "?" if self.dialect == "sqlite" else "%s"
+        connection.exec_driver_sql(
+            f"UPDATE messages SET ciphertext = {mark} WHERE id = {mark}", (ciphertext, message_pk)
+        )
 
     def sample_conversation(self, connection: Connection, service_type: str) -> str | None:
         """The external id of the first conversation of a service type (for examples)."""

@@ -17,6 +17,17 @@ from chatkeeper.search import text_tokens
 from chatkeeper.store import ids
 
 
+class VaultEntry(NamedTuple):
+    """One personal value of a message, encrypted for the vault (``pii_vault``)."""
+
+    pii_type: str
+    start: int | None  # offsets in the original text; None for a value outside it (a name)
+    end: int | None
+    key_id: str
+    ciphertext: bytes
+    blind_index: bytes
+
+
 class StorableMessage(NamedTuple):
     """The writer's input: a canonical message in storage form (see the module docstring)."""
 
@@ -43,6 +54,9 @@ class StorableMessage(NamedTuple):
     raw: str | None
     tokens: str  # index tokens of the text, space-separated
     id_candidate: int
+    ciphertext: bytes | None = None  # the encrypted original (privacy on)
+    key_id: str | None = None
+    vault: tuple[VaultEntry, ...] = ()
 
 
 def prepare(record: CanonicalMessage) -> StorableMessage:

@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     SmallInteger,
     String,
@@ -176,6 +177,10 @@ messages = Table(
     Column("payload", Text),
     Column("raw", Text),
     Column("ingest_run_id", Integer),
+    # The original text, raw record and payload, encrypted under the conversation's data key;
+    # ``text`` above holds the masked form only (migration 0002).
+    Column("ciphertext", LargeBinary),
+    Column("key_id", String(64)),
     UniqueConstraint("platform_id", "external_id"),
     Index(None, "conversation_id", "id"),
     **_MYSQL,
@@ -201,5 +206,67 @@ recall_events = Table(
     Column("platform_id", SmallInteger, nullable=False),
     Column("target_external_id", String(ID), nullable=False),
     Index(None, "platform_id", "target_external_id"),
+    **_MYSQL,
+)
+
+# -- privacy and keys (migration 0002) ---------------------------------------------------
+
+# Data keys, each wrapped by the key-encryption key (KEK) named in ``kek_id``. The unit of
+# deletion owns a key: a conversation (retention, purge) or a customer (erasure of a person).
+# Destroying a key clears ``wrapped`` and sets ``destroyed_at``: every ciphertext under it, in
+# every copy and backup, is unreadable from then on (crypto-shredding).
+data_keys = Table(
+    "data_keys",
+    metadata,
+    Column("key_id", String(64), primary_key=True),
+    Column("owner_kind", String(16), nullable=False),
+    Column("owner_ref", String(2 * ID + 40), nullable=False),
+    Column("suite", String(40), nullable=False),
+    Column("kek_id", String(64), nullable=False),
+    Column("wrapped", LargeBinary),
+    Column("created_at", BigInteger, nullable=False),
+    Column("destroyed_at", BigInteger),
+    Index(None, "owner_kind", "owner_ref"),
+    **_MYSQL,
+)
+
+# Each detected personal value, encrypted apart from the message (PIPL art. 28-29, 51; GB/T
+# 35273 §6.2), with a keyed HMAC "blind index" of its canonical form for exact look-up.
+pii_vault = Table(
+    "pii_vault",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True),
+    Column("message_id", BigInteger, ForeignKey("messages.id")),
+    Column("conversation_id", Integer, ForeignKey("conversations.id")),
+    Column("customer_id", Integer, ForeignKey("customers.id")),
+    Column("pii_type", String(32), nullable=False),
+    Column("span_start", Integer),
+    Column("span_end", Integer),
+    Column("key_id", String(64), nullable=False),
+    Column("ciphertext", LargeBinary, nullable=False),
+    Column("blind_index", LargeBinary(16), nullable=False),
+    Index(None, "blind_index"),
+    Index(None, "message_id"),
+    **_MYSQL,
+)
+
+# Who did what to what, when, from where, with what result (the ledger issue makes it
+# tamper-evident); never chat text or personal data.
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True),
+    Column("at", BigInteger, nullable=False),
+    Column("actor", String(NAME), nullable=False),
+    Column("roles", String(NAME), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("target_kind", String(32)),
+    Column("target_id", String(2 * ID)),
+    Column("source", String(16), nullable=False),
+    Column("address", String(64)),
+    Column("reason", Text),
+    Column("result", String(16), nullable=False),
+    Column("details", Text),
+    Index(None, "at"),
     **_MYSQL,
 )

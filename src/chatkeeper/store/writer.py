@@ -14,9 +14,11 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from chatkeeper.crypto import DataKey
 from chatkeeper.store import ids
 from chatkeeper.store.bulk import insert_many, select_in
 from chatkeeper.store.conversations import BatchParties, Conversations, ConversationState
+from chatkeeper.store.keys import KeyStore, KeyUnavailable
 from chatkeeper.store.lookups import resolve_names, resolve_people
 from chatkeeper.store.prepared import StorableMessage
 from chatkeeper.store.search import SearchIndex, meta_tokens
@@ -38,15 +40,26 @@ MESSAGE_COLUMNS = (
     "payload",
     "raw",
     "ingest_run_id",
+    "ciphertext",
+    "key_id",
 )
 
 
 class ArchiveWriter:
     """Batch writes on one connection inside an open write transaction."""
 
-    def __init__(self, connection: Connection, index: SearchIndex) -> None:
+    def __init__(
+        self, connection: Connection, index: SearchIndex, keys: KeyStore | None = None
+    ) -> None:
         self.connection = connection
         self.index = index
+        self.keys = keys
+
+    def data_keys(self, owners: Iterable[tuple[str, str]]) -> dict[tuple[str, str], DataKey]:
+        """The owners' live data keys, created where missing (see ``chatkeeper.store.keys``)."""
+        if self.keys is None:
+            raise KeyUnavailable("encryption is on but no key-encryption key is loaded")
+        return self.keys.data_keys(owners)
 
     def existing_keys(self, keys: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
         """Which ``(platform, message id)`` keys are already stored."""
@@ -105,6 +118,7 @@ class ArchiveWriter:
                     message_id, state.id, platform_id, r.message_id, r.sent_at, r.utc_offset,
                     r.sender_role, sender, agent, r.msgtype, r.kind, r.text,
                     recalled.pop((platform_id, r.message_id), None), r.payload, r.raw, run_id,
+                    r.ciphertext, r.key_id,
                 )
             )  # fmt: skip
             meta = meta_tokens(state.meta, r.sender_role, agent)
@@ -113,6 +127,7 @@ class ArchiveWriter:
         rows.sort(key=lambda row: row[0])
         insert_many(conn, "messages", MESSAGE_COLUMNS, rows)
         self._mark_stored_recalls(recalled)
+        self._write_vault(records, message_ids, states, parties)
         self._write_events(records, rows, message_ids, states, parties.platforms)
         book.save(states, set(message_ids))
         self.index.add(conn, index_rows)
@@ -289,6 +304,35 @@ class ArchiveWriter:
                 f"AND external_id = {mark} AND recalled_at IS NULL",
                 [(at, platform_id, target) for (platform_id, target), at in recalled.items()],
             )
+
+    def _write_vault(
+        self,
+        records: Sequence[StorableMessage],
+        message_ids: list[int],
+        states: dict[tuple[int, str], ConversationState],
+        parties: BatchParties,
+    ) -> None:
+        rows: list[tuple[Any, ...]] = []
+        for r, message_id in zip(records, message_ids, strict=True):
+            if not r.vault:
+                continue
+            platform_id = parties.platforms[r.platform]
+            conversation = states[(platform_id, r.conversation_id)].id
+            customer = (
+                parties.customers.get((platform_id, r.customer_id)) if r.customer_id else None
+            )
+            rows.extend(
+                (message_id, conversation, customer, v.pii_type, v.start, v.end, v.key_id,
+                 v.ciphertext, v.blind_index)
+                for v in r.vault
+            )  # fmt: skip
+        insert_many(
+            self.connection,
+            "pii_vault",
+            ("message_id", "conversation_id", "customer_id", "pii_type", "span_start", "span_end",
+             "key_id", "ciphertext", "blind_index"),
+            rows,
+        )  # fmt: skip
 
     def _write_events(
         self,

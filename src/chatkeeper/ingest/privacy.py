@@ -1,0 +1,172 @@
+"""The privacy steps of the ingest pipeline: detect and mask, then encrypt.
+
+``ProtectStep`` (pure, so it runs in the reader process) finds the personal data in each record,
+replaces the record's text with its masked form (the only form that is ever stored in clear or
+indexed), masks the customer's name, and keeps the originals aside on the item. ``EncryptStep``
+(in the batch's transaction, because it needs the data keys) encrypts those originals: the whole
+original record under the conversation's key, each personal value under the customer's key (or
+the conversation's, when the customer is unknown) for the vault, with its blind index.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from chatkeeper.crypto import encrypt
+from chatkeeper.domain import CanonicalMessage, SenderRole
+from chatkeeper.ingest.pipeline import Batch
+from chatkeeper.privacy.analyzer import default_analyzer
+from chatkeeper.privacy.findings import Finding, KnownValues, PiiType
+from chatkeeper.privacy.normalise import canonical_value
+from chatkeeper.privacy.operators import Operator, apply, mask_value, replacer
+from chatkeeper.store.prepared import VaultEntry
+
+BLIND_INDEX_BYTES = 16
+_NAME_CACHE = 200_000
+
+
+def blind_index(key: bytes, kind: PiiType, canonical: str) -> bytes:
+    """The keyed look-up token of a value: HMAC-SHA256 over type and canonical form.
+
+    Keyed, so nobody without the key can test guesses against the index (an unkeyed hash of a
+    mobile number is reversed by trying all 10^9 of them).
+    """
+    return hmac.new(key, f"{kind}\x00{canonical}".encode(), hashlib.sha256).digest()[
+        :BLIND_INDEX_BYTES
+    ]
+
+
+@dataclass(slots=True)
+class Sensitive:
+    """What a record held before masking: kept on the item until it is encrypted."""
+
+    original: bytes  # JSON of the original text, raw record, payload and sender name
+    values: list[tuple[str, int | None, int | None, str, bytes]]  # type, start, end, value, blind
+
+
+def _mask_payload(value: Any, replace: Any) -> Any:
+    """Mask every string inside a payload (link titles, file names, addresses...)."""
+    if isinstance(value, str):
+        findings = default_analyzer().analyze(value)
+        return apply(value, findings, replace) if findings else value
+    if isinstance(value, dict):
+        return {key: _mask_payload(item, replace) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_mask_payload(item, replace) for item in value]
+    return value
+
+
+class ProtectStep:
+    """Detect personal data and mask it; keep the originals on the item for ``EncryptStep``."""
+
+    name, transactional = "protect", False
+
+    def __init__(self, blind_key: bytes, pseudonym_key: bytes, policy: Mapping[PiiType, Operator]):
+        self.blind_key = blind_key
+        self.pseudonym_key = pseudonym_key
+        self.policy = dict(policy)
+        # Customers' names seen so far in this run, so that an agent's "王小明您好" is masked
+        # too. Bounded: the oldest half is dropped when it is full.
+        self._names: dict[tuple[str, str], str] = {}
+
+    def __call__(self, batch: Batch) -> None:
+        """Mask each pending record in place."""
+        replace = replacer(self.policy, canonical=canonical_value, pseudonym_key=self.pseudonym_key)
+        analyzer = default_analyzer()
+        pending = list(batch.pending())
+        for item in pending:  # first pass: every customer name the batch gives
+            r = item.record
+            if r is not None and r.sender_role is SenderRole.CUSTOMER and r.sender_name:
+                self._names[(r.platform, r.customer_id or r.sender_id or "")] = r.sender_name
+        if len(self._names) > _NAME_CACHE:
+            for key in list(self._names)[: _NAME_CACHE // 2]:
+                del self._names[key]
+        for item in pending:
+            record = item.record
+            assert record is not None
+            item.record, item.sensitive = self._protect(record, analyzer, replace)
+
+    def _protect(
+        self, record: CanonicalMessage, analyzer: Any, replace: Any
+    ) -> tuple[CanonicalMessage, Sensitive]:
+        is_customer = record.sender_role is SenderRole.CUSTOMER
+        name = record.sender_name if is_customer else None
+        customer_name = self._names.get((record.platform, record.customer_id or ""))
+        known_names = tuple({n for n in (name, customer_name) if n})
+        known = KnownValues(names=known_names) if known_names else None
+        text = record.text
+        findings: list[Finding] = analyzer.analyze(text, known) if text else []
+        values: list[tuple[str, int | None, int | None, str, bytes]] = [
+            (
+                str(f.type),
+                f.start,
+                f.end,
+                f.value(text),  # type: ignore[arg-type]
+                blind_index(self.blind_key, f.type, canonical_value(f.type, f.value(text))),  # type: ignore[arg-type]
+            )
+            for f in findings
+        ]
+        if name:
+            canonical = canonical_value(PiiType.PERSON_NAME, name)
+            values.append(
+                (str(PiiType.PERSON_NAME), None, None, name,
+                 blind_index(self.blind_key, PiiType.PERSON_NAME, canonical))
+            )  # fmt: skip
+        original = orjson.dumps(
+            {"text": text, "raw": record.raw, "payload": record.payload, "sender_name": name}
+        )
+        masked = record._replace(
+            text=apply(text, findings, replace) if text else text,
+            raw=None,
+            payload=_mask_payload(record.payload, replace) if record.payload else None,
+            sender_name=mask_value(PiiType.PERSON_NAME, name) if name else record.sender_name,
+        )
+        return masked, Sensitive(original, values)
+
+
+class EncryptStep:
+    """Encrypt the originals and the vault values under their owners' data keys."""
+
+    name, transactional = "encrypt", True
+
+    def __call__(self, batch: Batch) -> None:
+        """Replace each pending item's plaintext originals by ciphertexts."""
+        assert batch.writer is not None
+        pending = [item for item in batch.pending() if item.prepared is not None]
+        owners: set[tuple[str, str]] = set()
+        for item in pending:
+            p = item.prepared
+            assert p is not None
+            owners.add(("conversation", f"{p.platform}:{p.conversation_id}"))
+            if p.customer_id:
+                owners.add(("customer", f"{p.platform}:{p.customer_id}"))
+        keys = batch.writer.data_keys(owners)
+        for item in pending:
+            p, sensitive = item.prepared, item.sensitive
+            assert p is not None
+            if sensitive is None:
+                continue
+            conversation_key = keys[("conversation", f"{p.platform}:{p.conversation_id}")]
+            owner_key = (
+                keys[("customer", f"{p.platform}:{p.customer_id}")]
+                if p.customer_id
+                else conversation_key
+            )
+            context = f"{p.platform}:{p.message_id}".encode()
+            vault = tuple(
+                VaultEntry(kind, start, end, owner_key.key_id,
+                           encrypt(value.encode(), owner_key, context), blind)
+                for kind, start, end, value, blind in sensitive.values
+            )  # fmt: skip
+            item.prepared = p._replace(
+                ciphertext=encrypt(sensitive.original, conversation_key, context),
+                key_id=conversation_key.key_id,
+                vault=vault,
+            )
+            item.sensitive = None

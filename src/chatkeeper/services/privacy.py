@@ -1,0 +1,157 @@
+"""Personal data: scanning text, finding a value through the blind index, unmasking (recorded),
+taking a message or a span offline for good, and rotating the key-encryption key."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from chatkeeper.crypto import decrypt, encrypt
+from chatkeeper.domain import Actor
+from chatkeeper.errors import NotFound, SearchError
+from chatkeeper.ingest.privacy import blind_index
+from chatkeeper.privacy.analyzer import default_analyzer
+from chatkeeper.privacy.findings import Finding, PiiType, Reason
+from chatkeeper.privacy.normalise import canonical_value
+from chatkeeper.privacy.operators import apply
+from chatkeeper.services.context import Context
+from chatkeeper.services.search import Hit, SearchResult, format_time
+from chatkeeper.store import audit
+
+
+def scan(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
+    """The findings of each input text, in order: what ``chatkeeper pii scan`` prints."""
+    analyzer = default_analyzer()
+    for line in lines:
+        yield {
+            "spans": [
+                {
+                    "type": str(f.type),
+                    "start": f.start,
+                    "end": f.end,
+                    "score": round(f.score, 3),
+                    "reason": str(f.reason),
+                }
+                for f in analyzer.analyze(line)
+            ]
+        }
+
+
+def _kinds_of(value: str) -> list[PiiType]:
+    """Which types a value given on its own can be: what the analyzer says, else all."""
+    findings = default_analyzer().analyze(value)
+    covering = [f.type for f in findings if f.end - f.start >= len(value.strip()) * 0.8]
+    return covering or list(PiiType)
+
+
+def find_by_value(ctx: Context, actor: Actor, value: str, limit: int = 100) -> SearchResult:
+    """Every message that mentions a personal value, in any written form, via the blind index.
+
+    The value itself is never stored, logged or put in an index: only its keyed hash is
+    compared.
+    """
+    if not value.strip():
+        raise SearchError("the value to look for is empty", field="pii")
+    key = ctx.system_key("blind-index")
+    blinds = sorted(
+        {blind_index(key, kind, canonical_value(kind, value.strip())) for kind in _kinds_of(value)}
+    )
+    with ctx.archive.writer() as writer:
+        rows = ctx.archive.vault_messages(writer.connection, blinds)
+        audit.record(writer.connection, actor, "pii.searched", result="ok",
+                     details={"messages": len(rows)})  # fmt: skip
+        by_id = ctx.archive.messages_by_id(writer.connection, rows[:limit])
+    hits = [
+        Hit(
+            conversation_id=r["conversation_id"],
+            message_id=r["message_id"],
+            platform=r["platform"],
+            sent_at=format_time(r["sent_at"], r["utc_offset"]),
+            sender_role=r["sender_role"],
+            snippet=r["text"] or "",
+        )
+        for r in (by_id[i] for i in rows[:limit] if i in by_id)
+    ]
+    return SearchResult(len(rows), hits, limit, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Unmasked:
+    """A message's original text, as an audited unmask returned it."""
+
+    conversation_id: str
+    message_id: str
+    text: str | None
+
+
+def _original(ctx: Context, connection: Any, row: dict[str, Any]) -> dict[str, Any]:
+    if row["ciphertext"] is None:
+        raise NotFound(
+            f"message '{row['message_id']}' has no original: it was taken offline or purged",
+            message_id=row["message_id"],
+        )
+    key = ctx.keys(connection).by_id([row["key_id"]])[row["key_id"]]
+    context = f"{row['platform']}:{row['message_id']}".encode()
+    return dict(orjson.loads(decrypt(bytes(row["ciphertext"]), key, context)))
+
+
+def unmask_message(
+    ctx: Context, actor: Actor, message_id: str, reason: str, platform: str | None = None
+) -> Unmasked:
+    """The original text of one message; recorded with the reason given."""
+    if not reason.strip():
+        raise SearchError("unmasking needs a reason", field="reason")
+    with ctx.archive.writer() as writer:
+        row = ctx.archive.message_row(writer.connection, message_id, platform)
+        original = _original(ctx, writer.connection, row)
+        audit.record(
+            writer.connection, actor, "message.unmasked", target_kind="message",
+            target_id=f"{row['platform']}:{row['message_id']}", reason=reason,
+        )  # fmt: skip
+    return Unmasked(row["conversation_id"], row["message_id"], original.get("text"))
+
+
+def take_offline(
+    ctx: Context,
+    actor: Actor,
+    message_id: str,
+    reason: str,
+    span: tuple[int, int] | None = None,
+    platform: str | None = None,
+) -> dict[str, Any]:
+    """Replace a message's original (or one span of it) by its masked form, for good.
+
+    The whole message: its ciphertext and every vault entry go. A span: the original is
+    re-encrypted with that span masked, and the vault entries inside the span go.
+    """
+    if not reason.strip():
+        raise SearchError("taking offline needs a reason", field="reason")
+    with ctx.archive.writer() as writer:
+        conn = writer.connection
+        row = ctx.archive.message_row(conn, message_id, platform)
+        target = f"{row['platform']}:{row['message_id']}"
+        if span is None:
+            removed = ctx.archive.drop_original(conn, row["id"], None, None)
+        else:
+            original = _original(ctx, conn, row)
+            text = original.get("text") or ""
+            start, end = span
+            if not 0 <= start < end <= len(text):
+                raise SearchError(
+                    f"the span {start}:{end} is outside the message (0:{len(text)})",
+                    field="span",
+                )
+            finding = Finding(PiiType.PERSON_NAME, start, end, 0.0, Reason.PATTERN)
+            original["text"] = apply(text, [finding], lambda f, v: "*" * len(v))
+            key = ctx.keys(conn).by_id([row["key_id"]])[row["key_id"]]
+            sealed = encrypt(orjson.dumps(original), key, target.encode())
+            ctx.archive.replace_original(conn, row["id"], sealed)
+            removed = ctx.archive.drop_original(conn, row["id"], start, end)
+        audit.record(
+            conn, actor, "message.taken_offline", target_kind="message", target_id=target,
+            reason=reason, details={"span": list(span) if span else None, "vault_entries": removed},
+        )  # fmt: skip
+    return {"message_id": row["message_id"], "span": span, "vault_entries_destroyed": removed}
