@@ -48,6 +48,7 @@ class Analyzer:
     def __init__(
         self, recognizers: Sequence[Recognizer] | None = None, min_score: float = 0.0
     ) -> None:
+        """Run ``recognizers`` (default: every shipped one); drop findings below ``min_score``."""
         if recognizers is None:
             # Imported here: the recognizers package is the analyzer's default, not its dependency.
             from chatkeeper.privacy.recognizers import default_recognizers

@@ -32,6 +32,7 @@ class BankCardRecognizer:
     gate = context.LONG_DIGITS_GATE
 
     def __init__(self) -> None:
+        """Load the issuer prefix table once per recognizer."""
         self._bins = tables.card_bins()
 
     def find(self, text: str, folded: str, known: KnownValues | None) -> list[Finding]:

@@ -28,13 +28,13 @@ _CJK = "\u4e00-\u9fff"
 # Building, unit and room after a house number or an estate: "绿地中心9栋2单元1602室",
 # "B座12层1201", "5号楼301室", "圣爱大厦1201室".
 _BUILDING = r"[0-9A-Za-z]{1,4}(?:栋|幢|座|号楼)"
-_ROOM = r"(?:[0-9]{1,3}(?:层|楼))?[0-9]{1,5}(?:室|房|号)"
+_ROOM = r"(?:[0-9]{1,3}(?:层|楼))?[0-9]{1,5}"
 _TAIL = (
     rf"(?:[{_CJK}A-Za-z]{{0,10}}?"
-    rf"(?:{_BUILDING}(?:[0-9]{{1,3}}单元)?(?:{_ROOM}|[0-9]{{1,5}})?|{_ROOM}))?"
+    rf"(?:{_BUILDING}(?:[0-9]{{1,3}}单元)?(?:{_ROOM}(?:室|房|号)?)?|{_ROOM}(?:室|房)))?"
 )
 _STREET = r"(?:路|街|巷|道|弄|胡同)(?:[一二三四五六七八九十]{1,3}段)?[0-9]{1,5}(?:号|弄)"
-_ESTATE = rf"(?:小区|花园|公寓|家园|苑|大厦|广场|新村|社区|大院)(?={_BUILDING})"
+_ESTATE = rf"(?:小区|公寓|苑|大厦|广场|新村|社区|大院|区|园|期|城)(?={_BUILDING})"
 _VILLAGE = rf"(?:镇|乡)[{_CJK}]{{1,6}}?村(?:[0-9]{{1,4}}组)?(?:[0-9]{{1,5}}号)?"
 _ANCHOR = re.compile(rf"(?:{_STREET}|{_ESTATE}){_TAIL}|{_VILLAGE}")
 # Words after which an address begins; the run to the anchor is cut after the last one.
@@ -50,10 +50,11 @@ class CnAddressRecognizer:
 
     types: tuple[PiiType, ...] = (PiiType.CN_ADDRESS,)
     gate = re.compile(
-        rf"[路街巷道弄同段][0-9]{{1,5}}[号弄]|[镇乡][{_CJK}]{{1,6}}村|[区园寓苑厦场村院]{_BUILDING}"
+        rf"[路街巷道弄同段][0-9]{{1,5}}[号弄]|[镇乡][{_CJK}]{{1,6}}村|[区园寓苑厦场村院期城]{_BUILDING}"
     )
 
     def __init__(self) -> None:
+        """Load the gazetteer once per recognizer."""
         self._gazetteer = tables.gazetteer()
 
     def find(self, text: str, folded: str, known: KnownValues | None) -> list[Finding]:

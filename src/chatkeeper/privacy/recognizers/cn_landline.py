@@ -34,6 +34,7 @@ class CnLandlineRecognizer:
     gate = context.LONG_DIGITS_GATE
 
     def __init__(self) -> None:
+        """Load the area-code table once per recognizer."""
         self._area_codes = tables.area_codes()
 
     def find(self, text: str, folded: str, known: KnownValues | None) -> list[Finding]:

@@ -70,6 +70,7 @@ class PersonNameRecognizer:
     types: tuple[PiiType, ...] = (PiiType.PERSON_NAME,)
 
     def __init__(self) -> None:
+        """Load the surname table and the gazetteer (place names end a name)."""
         self._single, self._compound = tables.surnames()
         self._gazetteer = tables.gazetteer()
 
