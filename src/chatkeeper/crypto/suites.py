@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Protocol
 
 from cryptography.exceptions import InvalidTag
@@ -56,6 +57,13 @@ class Aead(Protocol):
         ...
 
 
+@lru_cache(maxsize=256)
+def _aesgcm(key: bytes) -> AESGCM:
+    # The key schedule costs as much as sealing a short message; a batch uses the same few
+    # keys for thousands of messages. The cache holds keys this process already holds.
+    return AESGCM(key)
+
+
 @dataclass(frozen=True, slots=True)
 class _AesGcm:
     """AES-256 in GCM through ``cryptography``'s one-shot AESGCM (OpenSSL underneath)."""
@@ -65,12 +73,12 @@ class _AesGcm:
 
     def seal(self, key: bytes, nonce: bytes, plaintext: bytes, aad: bytes) -> bytes:
         """Encrypt ``plaintext``; returns ciphertext ‖ 16-byte tag."""
-        return AESGCM(key).encrypt(nonce, plaintext, aad)
+        return _aesgcm(key).encrypt(nonce, plaintext, aad)
 
     def open(self, key: bytes, nonce: bytes, sealed: bytes, aad: bytes) -> bytes:
         """Decrypt ``sealed`` (ciphertext ‖ tag) or raise :class:`AeadFailure`."""
         try:
-            return AESGCM(key).decrypt(nonce, sealed, aad)
+            return _aesgcm(key).decrypt(nonce, sealed, aad)
         except InvalidTag as exc:
             raise AeadFailure(self.name) from exc
 

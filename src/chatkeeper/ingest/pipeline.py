@@ -22,7 +22,7 @@ from typing import Any, Protocol
 from chatkeeper.domain import CanonicalMessage
 from chatkeeper.errors import RecordError
 from chatkeeper.formats import Format, RawRecord, Skip
-from chatkeeper.store.prepared import StorableMessage, prepare
+from chatkeeper.store.prepared import NewKey, StorableMessage, prepare
 from chatkeeper.store.writer import ArchiveWriter
 
 
@@ -66,6 +66,7 @@ class Batch:
     items: list[Item]
     run_id: int | None = None
     writer: ArchiveWriter | None = None
+    new_keys: list[NewKey] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def pending(self) -> Iterator[Item]:
@@ -167,6 +168,8 @@ class StoreStep:
         assert batch.writer is not None
         pending = list(batch.pending())
         records = [item.prepared for item in pending]
+        used = {record.key_id for record in records if record is not None and record.key_id}
+        batch.writer.insert_keys([key for key in batch.new_keys if key.key_id in used])
         message_ids = batch.writer.store(records, batch.run_id)  # type: ignore[arg-type]
         for item, message_id in zip(pending, message_ids, strict=True):
             item.message_id = message_id

@@ -1,31 +1,34 @@
 """The privacy steps of the ingest pipeline: detect and mask, then encrypt.
 
-``ProtectStep`` (pure, so it runs in the reader process) finds the personal data in each record,
-replaces the record's text with its masked form (the only form that is ever stored in clear or
-indexed), masks the customer's name, and keeps the originals aside on the item. ``EncryptStep``
-(in the batch's transaction, because it needs the data keys) encrypts those originals: the whole
-original record under the conversation's key, each personal value under the customer's key (or
-the conversation's, when the customer is unknown) for the vault, with its blind index.
+``ProtectStep`` finds the personal data in each record, replaces the record's text with its
+masked form (the only form that is ever stored in clear or indexed), masks the customer's name,
+and keeps the originals aside on the item. ``SealStep`` encrypts those originals: the whole
+original record under a key of the conversation, each personal value under a key of the customer
+(or of the conversation, when the customer is unknown) for the vault, with its blind index.
+Neither needs the database. ``ProtectStep`` runs in the reader process; ``SealStep`` runs in the
+main process after deduplication, because the reader is the busier of the two and duplicates
+need no encryption (the originals cross the pipe between the two processes of one ingest run,
+never a disk).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
-from chatkeeper.crypto import encrypt
+from chatkeeper.crypto import DataKey, KeyEncryptionKey, encrypt, generate_data_key
 from chatkeeper.domain import CanonicalMessage, SenderRole
 from chatkeeper.ingest.pipeline import Batch
 from chatkeeper.privacy.analyzer import default_analyzer
 from chatkeeper.privacy.findings import Finding, KnownValues, PiiType
 from chatkeeper.privacy.normalise import canonical_value
 from chatkeeper.privacy.operators import Operator, apply, mask_value, replacer
-from chatkeeper.store.prepared import VaultEntry
+from chatkeeper.store.prepared import NewKey, VaultEntry
 
 BLIND_INDEX_BYTES = 16
 _NAME_CACHE = 200_000
@@ -42,9 +45,9 @@ def blind_index(key: bytes, kind: PiiType, canonical: str) -> bytes:
     ]
 
 
-@dataclass(slots=True)
-class Sensitive:
-    """What a record held before masking: kept on the item until it is encrypted."""
+class Sensitive(NamedTuple):
+    """What a record held before masking: kept on the item until it is encrypted (a named
+    tuple: it crosses from the reader process, and tuples pickle fast)."""
 
     original: bytes  # JSON of the original text, raw record, payload and sender name
     values: list[tuple[str, int | None, int | None, str, bytes]]  # type, start, end, value, blind
@@ -98,9 +101,10 @@ class ProtectStep:
         is_customer = record.sender_role is SenderRole.CUSTOMER
         name = record.sender_name if is_customer else None
         customer_name = self._names.get((record.platform, record.customer_id or ""))
-        known_names = tuple({n for n in (name, customer_name) if n})
-        known = KnownValues(names=known_names) if known_names else None
         text = record.text
+        # Only names that occur in the text are worth the known-value recogniser's time.
+        known_names = tuple({n for n in (name, customer_name) if n and text and n in text})
+        known = KnownValues(names=known_names) if known_names else None
         findings: list[Finding] = analyzer.analyze(text, known) if text else []
         values: list[tuple[str, int | None, int | None, str, bytes]] = [
             (
@@ -130,31 +134,39 @@ class ProtectStep:
         return masked, Sensitive(original, values)
 
 
-class EncryptStep:
-    """Encrypt the originals and the vault values under their owners' data keys."""
+class SealStep:
+    """Encrypt the originals and the vault values.
 
-    name, transactional = "encrypt", True
+    Each batch gets fresh data keys, one per owner it touches (conversation; customer), wrapped
+    with the KEK right here: no key ever has to be looked up or locked, so the step needs no
+    query and could run in either process (see the module docstring for where it runs). An
+    owner therefore holds one key per batch that touched it; purging or erasing the owner
+    destroys them all. Only the keys of records actually stored are kept.
+    """
+
+    name, transactional = "seal", True
+
+    def __init__(self, kek: KeyEncryptionKey, suite: str) -> None:
+        self.kek = kek
+        self.suite = suite
 
     def __call__(self, batch: Batch) -> None:
         """Replace each pending item's plaintext originals by ciphertexts."""
-        assert batch.writer is not None
-        pending = [item for item in batch.pending() if item.prepared is not None]
-        owners: set[tuple[str, str]] = set()
-        for item in pending:
-            p = item.prepared
-            assert p is not None
-            owners.add(("conversation", f"{p.platform}:{p.conversation_id}"))
-            if p.customer_id:
-                owners.add(("customer", f"{p.platform}:{p.customer_id}"))
-        keys = batch.writer.data_keys(owners)
-        for item in pending:
+        keys: dict[tuple[str, str], DataKey] = {}
+
+        def key_for(owner: tuple[str, str]) -> DataKey:
+            key = keys.get(owner)
+            if key is None:
+                key = keys[owner] = generate_data_key(self.suite, key_id=uuid.uuid4().hex)
+            return key
+
+        for item in batch.pending():
             p, sensitive = item.prepared, item.sensitive
-            assert p is not None
-            if sensitive is None:
+            if p is None or sensitive is None:
                 continue
-            conversation_key = keys[("conversation", f"{p.platform}:{p.conversation_id}")]
+            conversation_key = key_for(("conversation", f"{p.platform}:{p.conversation_id}"))
             owner_key = (
-                keys[("customer", f"{p.platform}:{p.customer_id}")]
+                key_for(("customer", f"{p.platform}:{p.customer_id}"))
                 if p.customer_id
                 else conversation_key
             )
@@ -170,3 +182,7 @@ class EncryptStep:
                 vault=vault,
             )
             item.sensitive = None
+        batch.new_keys = [
+            NewKey(key.key_id, kind, ref, key.suite, self.kek.kek_id, self.kek.wrap(key))
+            for (kind, ref), key in keys.items()
+        ]

@@ -23,7 +23,7 @@ from typing import Any
 from chatkeeper.errors import IngestError
 from chatkeeper.formats import get_format
 from chatkeeper.ingest.pipeline import Batch, Item, Outcome, Step, batches
-from chatkeeper.store.prepared import StorableMessage
+from chatkeeper.store.prepared import NewKey, StorableMessage
 
 IN_FLIGHT = 4  # batches queued between the processes
 _POLL_SECONDS = 1.0
@@ -41,22 +41,28 @@ def _pure_batches(
             yield batch
 
 
-def _pack(batch: Batch) -> tuple[str, list[tuple[Any, ...]]]:
-    return batch.source, [
-        (
-            item.line,
-            item.outcome.value,
-            item.field,
-            item.reason,
-            None if item.prepared is None else tuple(item.prepared),
-            item.sensitive,
-        )
-        for item in batch.items
-    ]
+def _pack(batch: Batch) -> tuple[str, list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    return (
+        batch.source,
+        [tuple(key) for key in batch.new_keys],
+        [
+            (
+                item.line,
+                item.outcome.value,
+                item.field,
+                item.reason,
+                None if item.prepared is None else tuple(item.prepared),
+                item.sensitive,
+            )
+            for item in batch.items
+        ],
+    )
 
 
-def _unpack(fmt_name: str, packed: tuple[str, list[tuple[Any, ...]]]) -> Batch:
-    source, rows = packed
+def _unpack(
+    fmt_name: str, packed: tuple[str, list[tuple[Any, ...]], list[tuple[Any, ...]]]
+) -> Batch:
+    source, keys, rows = packed
     items = [
         Item(
             line,
@@ -69,7 +75,9 @@ def _unpack(fmt_name: str, packed: tuple[str, list[tuple[Any, ...]]]) -> Batch:
         )
         for line, outcome, field, reason, prepared, sensitive in rows
     ]
-    return Batch(source, get_format(fmt_name), items)
+    batch = Batch(source, get_format(fmt_name), items)
+    batch.new_keys = [NewKey._make(key) for key in keys]
+    return batch
 
 
 def _produce(

@@ -23,7 +23,7 @@ from chatkeeper.ingest.pipeline import (
     StoreStep,
     ValidateStep,
 )
-from chatkeeper.ingest.privacy import EncryptStep, ProtectStep
+from chatkeeper.ingest.privacy import ProtectStep, SealStep
 from chatkeeper.ingest.worker import prepared_batches
 from chatkeeper.services.context import Context
 
@@ -93,13 +93,15 @@ def pipeline_steps(ctx: Context) -> list[Step]:
     protect = ProtectStep(
         ctx.system_key("blind-index"), ctx.system_key("pseudonym"), ctx.settings.privacy.masking
     )
+    assert ctx.archive.kek is not None  # system_key() loaded it
+    seal = SealStep(ctx.archive.kek, ctx.settings.privacy.suite)
     return [
         NormaliseStep(),
         ValidateStep(),
         protect,
         PrepareStep(),
         DedupStep(),
-        EncryptStep(),
+        seal,
         StoreStep(),
     ]
 

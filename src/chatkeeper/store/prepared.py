@@ -17,6 +17,17 @@ from chatkeeper.search import text_tokens
 from chatkeeper.store import ids
 
 
+class NewKey(NamedTuple):
+    """A data key made for a batch, already wrapped by the KEK (a ``data_keys`` row)."""
+
+    key_id: str
+    owner_kind: str
+    owner_ref: str
+    suite: str
+    kek_id: str
+    wrapped: bytes
+
+
 class VaultEntry(NamedTuple):
     """One personal value of a message, encrypted for the vault (``pii_vault``)."""
 

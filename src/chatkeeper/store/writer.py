@@ -9,6 +9,7 @@ SQL compilation would cost more than the database's own work.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -20,7 +21,7 @@ from chatkeeper.store.bulk import insert_many, select_in
 from chatkeeper.store.conversations import BatchParties, Conversations, ConversationState
 from chatkeeper.store.keys import KeyStore, KeyUnavailable
 from chatkeeper.store.lookups import resolve_names, resolve_people
-from chatkeeper.store.prepared import StorableMessage
+from chatkeeper.store.prepared import NewKey, StorableMessage
 from chatkeeper.store.search import SearchIndex, meta_tokens
 
 MESSAGE_COLUMNS = (
@@ -54,6 +55,16 @@ class ArchiveWriter:
         self.connection = connection
         self.index = index
         self.keys = keys
+
+    def insert_keys(self, keys: Sequence[NewKey]) -> None:
+        """Store data keys made (and wrapped) outside the transaction."""
+        now = int(time.time() * 1000)
+        insert_many(
+            self.connection,
+            "data_keys",
+            ("key_id", "owner_kind", "owner_ref", "suite", "kek_id", "wrapped", "created_at"),
+            [(*key, now) for key in keys],
+        )
 
     def data_keys(self, owners: Iterable[tuple[str, str]]) -> dict[tuple[str, str], DataKey]:
         """The owners' live data keys, created where missing (see ``chatkeeper.store.keys``)."""
