@@ -141,3 +141,27 @@ class TestKeys:
         for key in keys.values():
             with pytest.raises(CryptoError):
                 decrypt(copied, key, b"webchat:p1")
+
+
+class TestVault:
+    def test_every_vault_entry_decrypts_to_the_value_its_blind_index_names(self, loaded):
+        """GIVEN an ingest WHEN every vault entry is opened with the key it names THEN each
+        decrypts, and its blind index is that of the value it holds."""
+        from chatkeeper.ingest.privacy import blind_index
+        from chatkeeper.privacy.findings import PiiType
+        from chatkeeper.privacy.normalise import canonical_value
+
+        blind_key = loaded.system_key("blind-index")
+        v, m, p = tables.pii_vault, tables.messages, tables.platforms
+        with loaded.archive.reader() as conn:
+            rows = conn.execute(
+                select(v.c.pii_type, v.c.key_id, v.c.ciphertext, v.c.blind_index,
+                       m.c.external_id, p.c.code)
+                .join(m, m.c.id == v.c.message_id).join(p, p.c.id == m.c.platform_id)
+            ).all()  # fmt: skip
+            keys = loaded.keys(conn).by_id({row[1] for row in rows})
+        assert len(rows) >= 6
+        for kind, key_id, blob, blind, message, platform in rows:
+            value = decrypt(bytes(blob), keys[key_id], f"{platform}:{message}".encode()).decode()
+            expected = blind_index(blind_key, PiiType(kind), canonical_value(PiiType(kind), value))
+            assert bytes(blind) == expected

@@ -8,7 +8,7 @@ import typer
 
 from chatkeeper.cli.common import DataDir, Json, actor, console, guarded, opened, print_json
 from chatkeeper.errors import SearchError
-from chatkeeper.services.privacy import take_offline, unmask_message
+from chatkeeper.services.privacy import take_offline, unmask_message, unmask_value
 
 Reason = Annotated[str, typer.Option("--reason", help="Why (recorded in the audit log).")]
 Platform = Annotated[str | None, typer.Option(help="Platform, if the id is ambiguous.")]
@@ -17,11 +17,22 @@ Platform = Annotated[str | None, typer.Option(help="Platform, if the id is ambig
 def unmask(
     message_id: Annotated[str, typer.Argument(help="The message's id.")],
     reason: Reason,
+    at: Annotated[
+        int | None, typer.Option("--at", help="Only the value starting at this offset.")
+    ] = None,
     platform: Platform = None,
     data_dir: DataDir = None,
     as_json: Json = False,
 ) -> None:
-    """Show a message's original text. Recorded, with the reason, in the audit log."""
+    """Show a message's original text (or one value of it). Recorded, with the reason."""
+    if at is not None:
+        with opened(data_dir, as_json) as ctx:
+            value = unmask_value(ctx, actor(), message_id, at, reason, platform)
+        if as_json:
+            print_json({"message_id": message_id, "at": at, "value": value})
+        else:
+            console.print(value, markup=False, highlight=False)
+        return
     with opened(data_dir, as_json) as ctx:
         result = unmask_message(ctx, actor(), message_id, reason, platform)
     if as_json:

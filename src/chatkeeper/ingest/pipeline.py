@@ -168,7 +168,8 @@ class StoreStep:
         assert batch.writer is not None
         pending = list(batch.pending())
         records = [item.prepared for item in pending]
-        used = {record.key_id for record in records if record is not None and record.key_id}
+        used = {r.key_id for r in records if r is not None and r.key_id}
+        used.update(v.key_id for r in records if r is not None for v in r.vault)
         batch.writer.insert_keys([key for key in batch.new_keys if key.key_id in used])
         message_ids = batch.writer.store(records, batch.run_id)  # type: ignore[arg-type]
         for item, message_id in zip(pending, message_ids, strict=True):

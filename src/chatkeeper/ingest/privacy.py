@@ -27,7 +27,7 @@ from chatkeeper.ingest.pipeline import Batch
 from chatkeeper.privacy.analyzer import default_analyzer
 from chatkeeper.privacy.findings import Finding, KnownValues, PiiType
 from chatkeeper.privacy.normalise import canonical_value
-from chatkeeper.privacy.operators import Operator, apply, mask_value, replacer
+from chatkeeper.privacy.operators import LABELS, Operator, apply, mask_value, replacer
 from chatkeeper.store.prepared import NewKey, VaultEntry
 
 BLIND_INDEX_BYTES = 16
@@ -43,6 +43,12 @@ def blind_index(key: bytes, kind: PiiType, canonical: str) -> bytes:
     return hmac.new(key, f"{kind}\x00{canonical}".encode(), hashlib.sha256).digest()[
         :BLIND_INDEX_BYTES
     ]
+
+
+def vault_reference(finding: Finding) -> str:
+    """The ``encrypt`` operator's label: the value's type and where it starts in the original,
+    which is how ``chatkeeper unmask MESSAGE_ID --at START`` finds its vault entry."""
+    return f"[{LABELS[finding.type]}@{finding.start}]"
 
 
 class Sensitive(NamedTuple):
@@ -80,7 +86,12 @@ class ProtectStep:
 
     def __call__(self, batch: Batch) -> None:
         """Mask each pending record in place."""
-        replace = replacer(self.policy, canonical=canonical_value, pseudonym_key=self.pseudonym_key)
+        replace = replacer(
+            self.policy,
+            canonical=canonical_value,
+            pseudonym_key=self.pseudonym_key,
+            vault_ref=vault_reference,
+        )
         analyzer = default_analyzer()
         pending = list(batch.pending())
         for item in pending:  # first pass: every customer name the batch gives

@@ -50,8 +50,8 @@ class Context:
         return self._system[name]
 
     def keys(self, connection: Connection) -> KeyStore:
-        """The key store on a connection, loading keys if needed."""
-        self.load_keys()
+        """The key store on a connection (call :meth:`load_keys` before opening a write
+        transaction: loading may need one of its own)."""
         return self.archive.keys(connection)
 
     def close(self) -> None:

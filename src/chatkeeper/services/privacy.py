@@ -104,6 +104,7 @@ def unmask_message(
     """The original text of one message; recorded with the reason given."""
     if not reason.strip():
         raise SearchError("unmasking needs a reason", field="reason")
+    ctx.load_keys()  # before the write transaction: loading may write the system keys
     with ctx.archive.writer() as writer:
         row = ctx.archive.message_row(writer.connection, message_id, platform)
         original = _original(ctx, writer.connection, row)
@@ -112,6 +113,37 @@ def unmask_message(
             target_id=f"{row['platform']}:{row['message_id']}", reason=reason,
         )  # fmt: skip
     return Unmasked(row["conversation_id"], row["message_id"], original.get("text"))
+
+
+def unmask_value(
+    ctx: Context,
+    actor: Actor,
+    message_id: str,
+    start: int,
+    reason: str,
+    platform: str | None = None,
+) -> str:
+    """One personal value of a message, from the vault (the span starting at ``start``)."""
+    if not reason.strip():
+        raise SearchError("unmasking needs a reason", field="reason")
+    ctx.load_keys()
+    with ctx.archive.writer() as writer:
+        row = ctx.archive.message_row(writer.connection, message_id, platform)
+        entry = ctx.archive.vault_entry(writer.connection, row["id"], start)
+        if entry is None:
+            raise NotFound(
+                f"message '{message_id}' has no vault entry starting at {start}",
+                message_id=message_id,
+            )
+        key_id, ciphertext = entry
+        key = ctx.keys(writer.connection).by_id([key_id])[key_id]
+        value = decrypt(ciphertext, key, f"{row['platform']}:{row['message_id']}".encode())
+        audit.record(
+            writer.connection, actor, "value.unmasked", target_kind="message",
+            target_id=f"{row['platform']}:{row['message_id']}", reason=reason,
+            details={"at": start},
+        )  # fmt: skip
+    return value.decode()
 
 
 def take_offline(
@@ -129,6 +161,7 @@ def take_offline(
     """
     if not reason.strip():
         raise SearchError("taking offline needs a reason", field="reason")
+    ctx.load_keys()
     with ctx.archive.writer() as writer:
         conn = writer.connection
         row = ctx.archive.message_row(conn, message_id, platform)

@@ -238,6 +238,18 @@ class SqlArchive:
         keys = ("id", "message_id", "platform", "conversation_id", "ciphertext", "key_id")
         return dict(zip(keys, rows[0], strict=True))
 
+    def vault_entry(
+        self, connection: Connection, message_pk: int, start: int
+    ) -> tuple[str, bytes] | None:
+        """The key id and ciphertext of a message's vault entry starting at ``start``."""
+        mark = "?" if self.dialect == "sqlite" else "%s"
+        row = connection.exec_driver_sql(
+            f"SELECT key_id, ciphertext FROM pii_vault WHERE message_id = {mark} "
+            f"AND span_start = {mark}",
+            (message_pk, start),
+        ).first()
+        return None if row is None else (str(row[0]), bytes(row[1]))
+
     def drop_original(
         self, connection: Connection, message_pk: int, start: int | None, end: int | None
     ) -> int:
