@@ -15,11 +15,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import uuid
+import secrets
 from collections.abc import Mapping
 from typing import Any, NamedTuple
-
-import orjson
 
 from chatkeeper.crypto import DataKey, KeyEncryptionKey, encrypt, generate_data_key
 from chatkeeper.domain import CanonicalMessage, SenderRole
@@ -28,6 +26,7 @@ from chatkeeper.privacy.analyzer import default_analyzer
 from chatkeeper.privacy.findings import Finding, KnownValues, PiiType
 from chatkeeper.privacy.normalise import canonical_value
 from chatkeeper.privacy.operators import LABELS, Operator, apply, mask_value, replacer
+from chatkeeper.store import original as original_record
 from chatkeeper.store.prepared import NewKey, VaultEntry
 
 BLIND_INDEX_BYTES = 16
@@ -133,13 +132,15 @@ class ProtectStep:
                 (str(PiiType.PERSON_NAME), None, None, name,
                  blind_index(self.blind_key, PiiType.PERSON_NAME, canonical))
             )  # fmt: skip
-        original = orjson.dumps(
-            {"text": text, "raw": record.raw, "payload": record.payload, "sender_name": name}
+        masked_text = apply(text, findings, replace) if text else text
+        masked_payload = _mask_payload(record.payload, replace) if record.payload else None
+        original = original_record.pack(
+            text, masked_text, record.payload, masked_payload, record.raw, name
         )
         masked = record._replace(
-            text=apply(text, findings, replace) if text else text,
+            text=masked_text,
             raw=None,
-            payload=_mask_payload(record.payload, replace) if record.payload else None,
+            payload=masked_payload,
             sender_name=mask_value(PiiType.PERSON_NAME, name) if name else record.sender_name,
         )
         return masked, Sensitive(original, values)
@@ -168,7 +169,7 @@ class SealStep:
         def key_for(owner: tuple[str, str]) -> DataKey:
             key = keys.get(owner)
             if key is None:
-                key = keys[owner] = generate_data_key(self.suite, key_id=uuid.uuid4().hex)
+                key = keys[owner] = generate_data_key(self.suite, key_id=secrets.token_hex(8))
             return key
 
         for item in batch.pending():

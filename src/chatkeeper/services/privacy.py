@@ -20,6 +20,7 @@ from chatkeeper.privacy.operators import apply
 from chatkeeper.services.context import Context
 from chatkeeper.services.search import Hit, SearchResult, format_time
 from chatkeeper.store import audit
+from chatkeeper.store import original as original_record
 
 
 def scan(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
@@ -95,7 +96,7 @@ def _original(ctx: Context, connection: Any, row: dict[str, Any]) -> dict[str, A
         )
     key = ctx.keys(connection).by_id([row["key_id"]])[row["key_id"]]
     context = f"{row['platform']}:{row['message_id']}".encode()
-    return dict(orjson.loads(decrypt(bytes(row["ciphertext"]), key, context)))
+    return original_record.unpack(decrypt(bytes(row["ciphertext"]), key, context), row["text"])
 
 
 def unmask_message(
@@ -178,9 +179,10 @@ def take_offline(
                     field="span",
                 )
             finding = Finding(PiiType.PERSON_NAME, start, end, 0.0, Reason.PATTERN)
-            original["text"] = apply(text, [finding], lambda f, v: "*" * len(v))
+            packed = dict(original["_packed"])
+            packed["t"] = apply(text, [finding], lambda f, v: "*" * len(v))
             key = ctx.keys(conn).by_id([row["key_id"]])[row["key_id"]]
-            sealed = encrypt(orjson.dumps(original), key, target.encode())
+            sealed = encrypt(orjson.dumps(packed), key, target.encode())
             ctx.archive.replace_original(conn, row["id"], sealed)
             removed = ctx.archive.drop_original(conn, row["id"], start, end)
         audit.record(

@@ -219,7 +219,7 @@ class SqlArchive:
         """One message by its platform id, with its ciphertext and key id."""
         mark = "?" if self.dialect == "sqlite" else "%s"
         sql = (
-            "SELECT m.id, m.external_id, p.code, c.external_id, m.ciphertext, m.key_id "
+            "SELECT m.id, m.external_id, p.code, c.external_id, m.ciphertext, m.key_id, m.text "
             "FROM messages m JOIN conversations c ON c.id = m.conversation_id "
             f"JOIN platforms p ON p.id = m.platform_id WHERE m.external_id = {mark}"
         )
@@ -235,7 +235,7 @@ class SqlArchive:
                 f"message id '{message_id}' exists on several platforms; name one with --platform",
                 message_id=message_id,
             )
-        keys = ("id", "message_id", "platform", "conversation_id", "ciphertext", "key_id")
+        keys = ("id", "message_id", "platform", "conversation_id", "ciphertext", "key_id", "text")
         return dict(zip(keys, rows[0], strict=True))
 
     def vault_entry(

@@ -9,8 +9,8 @@ message for the same owner gets a new key.
 
 from __future__ import annotations
 
+import secrets
 import time
-import uuid
 from collections.abc import Iterable
 
 from sqlalchemy.engine import Connection
@@ -63,7 +63,7 @@ class KeyStore:
         now = int(time.time() * 1000)
         rows: list[tuple[object, ...]] = []
         for kind, ref in missing:
-            key = generate_data_key(self.suite, key_id=uuid.uuid4().hex)
+            key = generate_data_key(self.suite, key_id=secrets.token_hex(8))
             found[(kind, ref)] = key
             rows.append(
                 (key.key_id, kind, ref, key.suite, self.kek.kek_id, self.kek.wrap(key), now)

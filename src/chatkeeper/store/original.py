@@ -1,0 +1,50 @@
+"""The encrypted original of a message: what its plaintext holds (see docs/privacy.md).
+
+A compact JSON object with only what the stored, masked row does not already say:
+
+* ``t`` — the original text, only when masking changed it;
+* ``p`` — the original payload, only when masking changed it;
+* ``r`` — the raw source record, when the source had one;
+* ``n`` — the customer's name as they gave it.
+
+Most messages carry no personal data, so most originals are ``{}``: the row is the original.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+
+def pack(
+    text: str | None,
+    masked_text: str | None,
+    payload: dict[str, Any] | None,
+    masked_payload: dict[str, Any] | None,
+    raw: str | None,
+    name: str | None,
+) -> bytes:
+    """The plaintext to encrypt for one message."""
+    out: dict[str, Any] = {}
+    if text != masked_text:
+        out["t"] = text
+    if payload != masked_payload:
+        out["p"] = payload
+    if raw:
+        out["r"] = raw
+    if name:
+        out["n"] = name
+    return orjson.dumps(out)
+
+
+def unpack(plaintext: bytes, stored_text: str | None) -> dict[str, Any]:
+    """The original as ``{"text", "payload", "raw", "name"}`` (payload only when it differed)."""
+    data = orjson.loads(plaintext)
+    return {
+        "text": data.get("t", stored_text),
+        "payload": data.get("p"),
+        "raw": data.get("r"),
+        "name": data.get("n"),
+        "_packed": data,
+    }
