@@ -5,13 +5,19 @@ A compact JSON object with only what the stored, masked row does not already say
 * ``t`` — the original text, only when masking changed it;
 * ``p`` — the original payload, only when masking changed it;
 * ``r`` — the raw source record, when the source had one;
-* ``n`` — the customer's name as they gave it.
+* ``n`` — the customer's name as they gave it;
+* ``s`` — 16 random bytes (base64), the salt of the ledger's commitment to the original content:
+  kept only here, inside the encryption, so that once the message's key is destroyed its ledger
+  leaf reveals nothing, not even to someone guessing the content.
 
-Most messages carry no personal data, so most originals are ``{}``: the row is the original.
+Most messages carry no personal data, so most originals hold only the salt: the row is the
+original.
 """
 
 from __future__ import annotations
 
+import base64
+import secrets
 from typing import Any
 
 import orjson
@@ -26,7 +32,7 @@ def pack(
     name: str | None,
 ) -> bytes:
     """The plaintext to encrypt for one message."""
-    out: dict[str, Any] = {}
+    out: dict[str, Any] = {"s": base64.b64encode(secrets.token_bytes(16)).decode()}
     if text != masked_text:
         out["t"] = text
     if payload != masked_payload:
@@ -46,5 +52,6 @@ def unpack(plaintext: bytes, stored_text: str | None) -> dict[str, Any]:
         "payload": data.get("p"),
         "raw": data.get("r"),
         "name": data.get("n"),
+        "salt": base64.b64decode(data["s"]) if "s" in data else None,
         "_packed": data,
     }
