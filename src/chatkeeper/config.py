@@ -10,7 +10,7 @@ the setting and what is valid; nothing falls back silently.
 | database_url | CHATKEEPER_DATABASE_URL | sqlite in the data folder |
 | config_file | CHATKEEPER_CONFIG | <data_dir>/chatkeeper.toml if present |
 | ingest.batch_size | CHATKEEPER_INGEST__BATCH_SIZE | 5000 |
-| ingest.workers | CHATKEEPER_INGEST__WORKERS | 1 (0: parse in the main process) |
+| ingest.workers | CHATKEEPER_INGEST__WORKERS | 1 reader process (0: none; more on more cores) |
 | ingest.worker_min_bytes | CHATKEEPER_INGEST__WORKER_MIN_BYTES | 4194304 (smaller: no worker) |
 | search.default_limit | CHATKEEPER_SEARCH__DEFAULT_LIMIT | 20 |
 | search.max_limit | CHATKEEPER_SEARCH__MAX_LIMIT | 1000 |
@@ -43,7 +43,7 @@ class IngestConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     batch_size: int = Field(5000, ge=1, le=100_000)
-    workers: int = Field(1, ge=0, le=1)
+    workers: int = Field(1, ge=0, le=8)
     worker_min_bytes: int = Field(4 << 20, ge=0)
 
 

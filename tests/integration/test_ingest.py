@@ -200,9 +200,9 @@ class TestLateFilterValues:
 class TestReaderProcess:
     """The parse-and-prepare worker process gives the same results as parsing in-process."""
 
-    @pytest.fixture
-    def with_worker(self, ctx):
-        ingest = IngestConfig(batch_size=7, workers=1, worker_min_bytes=0)
+    @pytest.fixture(params=[1, 3], ids=["one-reader", "three-readers"])
+    def with_worker(self, ctx, request):
+        ingest = IngestConfig(batch_size=7, workers=request.param, worker_min_bytes=0)
         ctx.settings = ctx.settings.model_copy(update={"ingest": ingest})
         return ctx
 
@@ -215,6 +215,7 @@ class TestReaderProcess:
         assert (first.ingested, first.rejected) == (40, 1)
         assert (again.ingested, again.duplicates) == (0, 40)
         assert search(with_worker, ACTOR, SearchRequest("退款")).total == 40
+        assert len(show_conversation(with_worker, ACTOR, "w3").messages) == 5
 
     def test_an_error_in_the_worker_reaches_the_caller(self, with_worker, tmp_path):
         path = tmp_path / "bad.csv"

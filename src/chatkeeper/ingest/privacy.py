@@ -5,9 +5,9 @@ masked form (the only form that is ever stored in clear or indexed), masks the c
 and keeps the originals aside on the item. ``SealStep`` encrypts those originals: the whole
 original record under a key of the conversation, each personal value under a key of the customer
 (or of the conversation, when the customer is unknown) for the vault, with its blind index.
-Neither needs the database. ``ProtectStep`` runs in the reader process; ``SealStep`` runs in the
-main process after deduplication, because the reader is the busier of the two and duplicates
-need no encryption (the originals cross the pipe between the two processes of one ingest run,
+Neither needs the database. ``ProtectStep`` runs in the reader processes; ``SealStep`` runs in
+the main process when there is one reader (the reader is then the busier side) and in the readers
+when there are several (the originals cross the pipe between the processes of one ingest run,
 never a disk).
 """
 
@@ -156,11 +156,14 @@ class SealStep:
     destroys them all. Only the keys of records actually stored are kept.
     """
 
-    name, transactional = "seal", True
+    name = "seal"
 
-    def __init__(self, kek: KeyEncryptionKey, suite: str) -> None:
+    def __init__(self, kek: KeyEncryptionKey, suite: str, *, in_writer: bool = False) -> None:
         self.kek = kek
         self.suite = suite
+        # Where it runs is a matter of balance, not of correctness: with one reader process the
+        # reader is the busier side, so the writer seals; with several readers they do.
+        self.transactional = in_writer
 
     def __call__(self, batch: Batch) -> None:
         """Replace each pending item's plaintext originals by ciphertexts."""

@@ -31,14 +31,28 @@ _OUTCOMES = {outcome.value: outcome for outcome in Outcome}
 
 
 def _pure_batches(
-    fmt_name: str, paths: Sequence[Path], steps: Sequence[Step], size: int
+    fmt_name: str,
+    paths: Sequence[Path],
+    steps: Sequence[Step],
+    size: int,
+    share: tuple[int, int] = (0, 1),
 ) -> Iterator[Batch]:
+    """Batches in file order; with ``share = (i, n)`` only every n-th, starting at the i-th.
+
+    Every reader parses the whole file (a small part of the work, and the only way to find
+    batch boundaries in formats such as CSV, whose records may span lines) but runs the steps
+    only on its own share.
+    """
     fmt = get_format(fmt_name)
+    mine, readers = share
+    number = 0
     for path in paths:
         for batch in batches(fmt, str(path), fmt.parse(path), size):
-            for step in steps:
-                step(batch)
-            yield batch
+            if number % readers == mine:
+                for step in steps:
+                    step(batch)
+                yield batch
+            number += 1
 
 
 def _pack(batch: Batch) -> tuple[str, list[tuple[Any, ...]], list[tuple[Any, ...]]]:
@@ -86,10 +100,11 @@ def _produce(
     steps: list[Step],
     size: int,
     channel: Any,
+    share: tuple[int, int] = (0, 1),
 ) -> None:
-    """The worker process: send each prepared batch, then ``done`` (or the error)."""
+    """A reader process: send each prepared batch of its share, then ``done`` (or the error)."""
     try:
-        for batch in _pure_batches(fmt_name, paths, steps, size):
+        for batch in _pure_batches(fmt_name, paths, steps, size, share):
             channel.put(("batch", _pack(batch)))
         channel.put(("done", None))
     except Exception as exc:  # handed to the main process, which raises it
@@ -110,40 +125,56 @@ def prepared_batches(
     steps: Sequence[Step],
     size: int,
     *,
-    use_worker: bool,
+    readers: int,
 ) -> Iterator[Batch]:
-    """Batches in file order, with the pure ``steps`` already run on them."""
-    if not use_worker or not _picklable(steps):
+    """Batches in file order, with the pure ``steps`` already run on them.
+
+    ``readers`` processes take the batches round-robin; the main process takes them back in the
+    same order, so the result is the same as with none (``readers = 0``: all in this process).
+    """
+    if readers < 1 or not _picklable(steps):
         yield from _pure_batches(fmt_name, paths, steps, size)
         return
     context = multiprocessing.get_context("spawn")
-    channel = context.Queue(maxsize=IN_FLIGHT)
-    worker = context.Process(
-        target=_produce,
-        args=(fmt_name, list(paths), list(steps), size, channel),
-        name="chatkeeper-ingest-reader",
-        daemon=True,
-    )
-    worker.start()
+    channels = [context.Queue(maxsize=IN_FLIGHT) for _ in range(readers)]
+    workers = [
+        context.Process(
+            target=_produce,
+            args=(fmt_name, list(paths), list(steps), size, channel, (index, readers)),
+            name=f"chatkeeper-ingest-reader-{index}",
+            daemon=True,
+        )
+        for index, channel in enumerate(channels)
+    ]
+    for worker in workers:
+        worker.start()
     try:
+        number = 0
         while True:
-            try:
-                kind, payload = channel.get(timeout=_POLL_SECONDS)
-            except queue_module.Empty:
-                if not worker.is_alive():
-                    raise IngestError(
-                        f"the ingest reader process stopped unexpectedly "
-                        f"(exit code {worker.exitcode})"
-                    ) from None
-                continue
+            kind, payload = _receive(channels[number % readers], workers[number % readers])
             if kind == "batch":
                 yield _unpack(fmt_name, payload)
+                number += 1
             elif kind == "error":
                 raise payload
             else:
-                return
+                return  # the reader whose turn it is has no batch: the input has ended
     finally:
-        if worker.is_alive():
-            worker.terminate()
-        worker.join(timeout=5)
-        channel.close()
+        for worker in workers:
+            if worker.is_alive():
+                worker.terminate()
+            worker.join(timeout=5)
+        for channel in channels:
+            channel.close()
+
+
+def _receive(channel: Any, worker: Any) -> tuple[str, Any]:
+    while True:
+        try:
+            message: tuple[str, Any] = channel.get(timeout=_POLL_SECONDS)
+            return message
+        except queue_module.Empty:
+            if not worker.is_alive():
+                raise IngestError(
+                    f"the ingest reader process stopped unexpectedly (exit code {worker.exitcode})"
+                ) from None

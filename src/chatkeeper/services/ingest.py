@@ -94,14 +94,16 @@ def pipeline_steps(ctx: Context) -> list[Step]:
         ctx.system_key("blind-index"), ctx.system_key("pseudonym"), ctx.settings.privacy.masking
     )
     assert ctx.archive.kek is not None  # system_key() loaded it
-    seal = SealStep(ctx.archive.kek, ctx.settings.privacy.suite)
+    seal = SealStep(
+        ctx.archive.kek, ctx.settings.privacy.suite, in_writer=ctx.settings.ingest.workers < 2
+    )
     return [
         NormaliseStep(),
         ValidateStep(),
         protect,
         PrepareStep(),
-        DedupStep(),
         seal,
+        DedupStep(),
         StoreStep(),
     ]
 
@@ -128,18 +130,15 @@ def ingest_files(
     pure = [step for step in steps if not step.transactional]
     transactional = [step for step in steps if step.transactional]
     config = ctx.settings.ingest
-    use_worker = (
-        config.workers > 0 and sum(p.stat().st_size for p in paths) >= config.worker_min_bytes
-    )
+    small = sum(p.stat().st_size for p in paths) < config.worker_min_bytes
+    readers = 0 if small else config.workers
     archive = ctx.archive
     report = IngestReport(files=[str(p) for p in paths])
     report.run_id = archive.start_run(fmt_name, report.files, actor.name)
     rejects = _Rejects(ctx.data_dir / "rejects", report.run_id)
     status = "failed"
     try:
-        for batch in prepared_batches(
-            fmt_name, paths, pure, config.batch_size, use_worker=use_worker
-        ):
+        for batch in prepared_batches(fmt_name, paths, pure, config.batch_size, readers=readers):
             batch.run_id = report.run_id
             _store_batch(ctx, batch, transactional)
             _account(batch, report, rejects)
