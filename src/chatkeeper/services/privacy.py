@@ -18,7 +18,7 @@ from chatkeeper.privacy.findings import Finding, PiiType, Reason
 from chatkeeper.privacy.normalise import canonical_value
 from chatkeeper.privacy.operators import apply
 from chatkeeper.services.context import Context
-from chatkeeper.services.search import Hit, SearchResult, format_time
+from chatkeeper.services.search import SearchResult, hit
 from chatkeeper.store import audit
 from chatkeeper.store import original as original_record
 
@@ -65,17 +65,7 @@ def find_by_value(ctx: Context, actor: Actor, value: str, limit: int = 100) -> S
         audit.record(writer.connection, actor, "pii.searched", result="ok",
                      details={"messages": len(rows)})  # fmt: skip
         by_id = ctx.archive.messages_by_id(writer.connection, rows[:limit])
-    hits = [
-        Hit(
-            conversation_id=r["conversation_id"],
-            message_id=r["message_id"],
-            platform=r["platform"],
-            sent_at=format_time(r["sent_at"], r["utc_offset"]),
-            sender_role=r["sender_role"],
-            snippet=r["text"] or "",
-        )
-        for r in (by_id[i] for i in rows[:limit] if i in by_id)
-    ]
+    hits = [hit(r, r["text"] or "") for r in (by_id[i] for i in rows[:limit] if i in by_id)]
     return SearchResult(len(rows), hits, limit, 0)
 
 

@@ -120,6 +120,18 @@ def snippet(text: str | None, needles: list[str], width: int = SNIPPET_CHARS) ->
     return "".join(out)
 
 
+def hit(row: dict[str, object], snippet_text: str) -> Hit:
+    """A hit from a row of ``SqlArchive.messages_by_id``."""
+    return Hit(
+        conversation_id=str(row["conversation_id"]),
+        message_id=str(row["message_id"]),
+        platform=str(row["platform"]),
+        sent_at=format_time(int(row["sent_at"]), int(row["utc_offset"])),  # type: ignore[call-overload]
+        sender_role=str(row["sender_role"]),
+        snippet=snippet_text,
+    )
+
+
 def search(ctx: Context, actor: Actor, request: SearchRequest) -> SearchResult:
     """Run a search; ``QuerySyntaxError`` for a bad query, ``SearchError`` for bad filters."""
     node = parse(request.query)
@@ -165,14 +177,7 @@ def search(ctx: Context, actor: Actor, request: SearchRequest) -> SearchResult:
         rows = archive.messages_by_id(connection, result.ids)
     needles = terms(node)
     hits = [
-        Hit(
-            conversation_id=row["conversation_id"],
-            message_id=row["message_id"],
-            platform=row["platform"],
-            sent_at=format_time(row["sent_at"], row["utc_offset"]),
-            sender_role=row["sender_role"],
-            snippet=snippet(row["text"], needles),
-        )
+        hit(row, snippet(row["text"], needles))
         for row in (rows[i] for i in result.ids if i in rows)
     ]
     return SearchResult(result.total, hits, limit, request.offset)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from chatkeeper.privacy.findings import Finding, KnownValues, PiiType, Reason
+from chatkeeper.privacy.findings import Finding, KnownValues, PiiType
 from chatkeeper.privacy.recognizers import context, tables
 from chatkeeper.privacy.recognizers.context import NOT_AFTER_ALNUM, NOT_BEFORE_ALNUM
 
@@ -44,13 +44,7 @@ class CnLandlineRecognizer:
             if not self._valid(match):
                 continue
             start, end = match.span()
-            reason = Reason.PATTERN
-            if context.order_number_before(folded, start):
-                score = context.CONTRADICTED
-            elif context.cue_near(_CUE, folded, start, end):
-                score, reason = context.CONTEXT, Reason.CONTEXT
-            else:
-                score = context.PATTERN
+            score, reason = context.phone_score(_CUE, folded, start, end)
             findings.append(Finding(PiiType.CN_LANDLINE, start, end, score, reason))
         return findings
 

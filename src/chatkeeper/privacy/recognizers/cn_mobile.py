@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from chatkeeper.privacy.findings import Finding, KnownValues, PiiType, Reason
+from chatkeeper.privacy.findings import Finding, KnownValues, PiiType
 from chatkeeper.privacy.recognizers import context
 from chatkeeper.privacy.recognizers.context import NOT_BEFORE_ALNUM
 
@@ -51,12 +51,6 @@ class CnMobileRecognizer:
             if match.group(1) not in MOBILE_SEGMENTS:
                 continue
             start, end = match.span()
-            reason = Reason.PATTERN
-            if context.order_number_before(folded, start):
-                score = context.CONTRADICTED
-            elif context.cue_near(_CUE, folded, start, end):
-                score, reason = context.CONTEXT, Reason.CONTEXT
-            else:
-                score = context.PATTERN
+            score, reason = context.phone_score(_CUE, folded, start, end)
             findings.append(Finding(PiiType.CN_MOBILE, start, end, score, reason))
         return findings

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import re
 
+from chatkeeper.privacy.findings import Reason
+
 #: Findings at or above this score count as detections (benchmark, default reports); below it they
 #: are reported for masking only.
 REPORT_THRESHOLD = 0.5
@@ -65,3 +67,13 @@ def cue_near(
 def order_number_before(folded: str, start: int) -> bool:
     """Whether the words right before ``start`` name an order, tracking or product number."""
     return _ORDER_CUE.search(folded, max(0, start - 10), start) is not None
+
+
+def phone_score(cue: re.Pattern[str], folded: str, start: int, end: int) -> tuple[float, Reason]:
+    """The score of a well-formed phone number: contradicted right after an order-number
+    label, raised by a cue word near it, the pattern's own score otherwise."""
+    if order_number_before(folded, start):
+        return CONTRADICTED, Reason.PATTERN
+    if cue_near(cue, folded, start, end):
+        return CONTEXT, Reason.CONTEXT
+    return PATTERN, Reason.PATTERN
