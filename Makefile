@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup demo test lint bench bench-presidio clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,12 @@ lint: $(STAMP)  ## formatting, lint, types and the layer contracts
 
 bench: $(STAMP)  ## the benchmarks (minutes; results go to bench/out and docs/benchmarks.md)
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.pii_accuracy
+	$(BIN)/python -m bench.privacy_ingest
+
+bench-presidio: $(STAMP)  ## the Presidio baseline (installs presidio-analyzer into .venv)
+	$(BIN)/pip install --quiet -r bench/requirements-presidio.txt
+	$(BIN)/python -m bench.pii_presidio
 
 clean:
 	rm -rf $(VENV) chatkeeper-demo chatkeeper-data .pytest_cache .mypy_cache .ruff_cache
