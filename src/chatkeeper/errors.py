@@ -8,6 +8,7 @@ The tree::
     │   ├── NotInitialised          no schema yet: run ``chatkeeper init``
     │   └── NotFound                a conversation or message does not exist
     ├── CryptoError                 (chatkeeper.crypto.errors) a ciphertext, key or key file
+    ├── LedgerError                 (chatkeeper.ledger.errors) a proof, leaf, node or checkpoint
     ├── KeyDestroyed / KeyUnavailable  (chatkeeper.store.keys) a data key or the KEK
     ├── IngestError                 a source file cannot be read at all
     │   └── RecordError             one record is bad (names file, line, field)
@@ -46,6 +47,20 @@ class ErrorCode(StrEnum):
     KEY_FILE_INVALID = "key_file_invalid"
     KEY_FILE_INSECURE = "key_file_insecure"
     KEK_UNAVAILABLE = "kek_unavailable"
+    LEDGER_FAILED = "ledger_failed"
+    HASH_ALGORITHM_UNKNOWN = "hash_algorithm_unknown"
+    HASH_ALGORITHM_UNAVAILABLE = "hash_algorithm_unavailable"
+    LEDGER_RANGE_INVALID = "ledger_range_invalid"
+    LEDGER_NODE_MISSING = "ledger_node_missing"
+    LEDGER_NODE_CONFLICT = "ledger_node_conflict"
+    PROOF_INVALID = "proof_invalid"
+    LEAF_MALFORMED = "leaf_malformed"
+    EVIDENCE_MALFORMED = "evidence_malformed"
+    NOTE_KEY_INVALID = "note_key_invalid"
+    CHECKPOINT_MALFORMED = "checkpoint_malformed"
+    CHECKPOINT_UNSIGNED = "checkpoint_unsigned"
+    CHECKPOINT_SIGNATURE_INVALID = "checkpoint_signature_invalid"
+    CHECKPOINT_ORIGIN_MISMATCH = "checkpoint_origin_mismatch"
 
 
 class ChatKeeperError(Exception):

@@ -234,13 +234,26 @@ def decode_leaf(data: bytes, algorithm: HashAlgorithm = SHA256) -> MessageLeaf |
     leaf: MessageLeaf | AuditLeaf
     if leaf_type == MESSAGE_LEAF:
         leaf = MessageLeaf(
-            reader.text(2), reader.text(2), reader.time(), reader.text(1), reader.text(1),
-            reader.digest(), reader.digest(),
+            reader.text(2),
+            reader.text(2),
+            reader.time(),
+            reader.text(1),
+            reader.text(1),
+            reader.digest(),
+            reader.digest(),
         )
     elif leaf_type == AUDIT_LEAF:
         leaf = AuditLeaf(
-            reader.text(2), reader.time(), reader.text(2), reader.text(1), reader.text(1),
-            reader.text(1), reader.text(2), reader.text(1), reader.text(2), reader.text(2),
+            reader.text(2),
+            reader.time(),
+            reader.text(2),
+            reader.text(1),
+            reader.text(1),
+            reader.text(1),
+            reader.text(2),
+            reader.text(1),
+            reader.text(2),
+            reader.text(2),
             reader.digest(),
         )
     else:

@@ -18,11 +18,17 @@ from dataclasses import dataclass
 
 from chatkeeper.ledger.errors import NodeMissing, ProofInvalid, TreeRangeError
 from chatkeeper.ledger.hashing import SHA256, HashAlgorithm
+from chatkeeper.ledger.ranges import (
+    consistency_proof_size,
+    consistency_ranges,
+    inclusion_proof_size,
+    inclusion_ranges,
+    range_node_ids,
+    split,
+)
 
 GetNode = Callable[[int, int], bytes]
 """Reads the stored hash of the complete subtree ``(level, index)``."""
-
-NodeId = tuple[int, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,11 +50,6 @@ def node_hash(left: bytes, right: bytes, algorithm: HashAlgorithm = SHA256) -> b
     return algorithm.node(left, right)
 
 
-def _split(n: int) -> int:
-    """The largest power of two strictly below ``n`` (``n ≥ 2``): RFC 6962's ``k``."""
-    return 1 << ((n - 1).bit_length() - 1)
-
-
 def root(leaf_hashes: Sequence[bytes], algorithm: HashAlgorithm = SHA256) -> bytes:
     """The Merkle Tree Hash of ``leaf_hashes``, straight from RFC 6962 §2.1's recursive MTH.
 
@@ -57,9 +58,10 @@ def root(leaf_hashes: Sequence[bytes], algorithm: HashAlgorithm = SHA256) -> byt
     """
 
     def mth(lo: int, hi: int) -> bytes:
+        """MTH(D[lo:hi])."""
         if hi - lo == 1:
             return leaf_hashes[lo]
-        k = _split(hi - lo)
+        k = split(hi - lo)
         return algorithm.node(mth(lo, lo + k), mth(lo + k, hi))
 
     if not leaf_hashes:
@@ -102,7 +104,7 @@ class CompactRange:
         if size < 0:
             raise TreeRangeError(f"tree size {size} is negative")
         frontier = cls(algorithm)
-        for level, index in _range_node_ids(0, size):
+        for level, index in range_node_ids(0, size):
             node = _read(get_node, level, index)
             _check_hash(node, algorithm, f"stored node ({level}, {index})")
             frontier._hashes.append(node)
@@ -165,32 +167,19 @@ def _fold(hashes: Sequence[bytes], algorithm: HashAlgorithm) -> bytes:
     return result
 
 
-def _range_node_ids(lo: int, hi: int) -> list[NodeId]:
-    """The complete subtrees covering ``[lo, hi)``, largest first.
-
-    Valid for the ranges RFC 6962 trees are made of: ``lo`` is a multiple of a power of two at
-    least ``hi - lo``, so the pieces are the 1-bits of ``hi - lo`` from the highest down.
-    """
-    ids: list[NodeId] = []
-    width = hi - lo
-    for level in range(width.bit_length() - 1, -1, -1):
-        if width >> level & 1:
-            ids.append((level, lo >> level))
-            lo += 1 << level
-    return ids
-
-
 def _read(get_node: GetNode, level: int, index: int) -> bytes:
     """One stored node; a plain ``KeyError`` from a simple callback becomes ``NodeMissing``."""
     try:
         return get_node(level, index)
     except KeyError as exc:
-        raise NodeMissing(f"node ({level}, {index}) is not stored", level=level, index=index) from exc
+        raise NodeMissing(
+            f"node ({level}, {index}) is not stored", level=level, index=index
+        ) from exc
 
 
 def _range_hash(lo: int, hi: int, get_node: GetNode, algorithm: HashAlgorithm) -> bytes:
     """The MTH of leaves ``[lo, hi)`` from stored nodes: one read if complete, else ≤ log2 n."""
-    return _fold([_read(get_node, lvl, i) for lvl, i in _range_node_ids(lo, hi)], algorithm)
+    return _fold([_read(get_node, lvl, i) for lvl, i in range_node_ids(lo, hi)], algorithm)
 
 
 def tree_root(size: int, get_node: GetNode, algorithm: HashAlgorithm = SHA256) -> bytes:
@@ -202,95 +191,19 @@ def tree_root(size: int, get_node: GetNode, algorithm: HashAlgorithm = SHA256) -
     return _range_hash(0, size, get_node, algorithm)
 
 
-def _inclusion_ranges(index: int, size: int) -> list[tuple[int, int]]:
-    """The leaf ranges whose MTHs form ``PATH(index, D[size])`` (RFC 6962 §2.1.1), leaf first."""
-    if not 0 <= index < size:
-        raise TreeRangeError(
-            f"leaf {index} is not in a tree of {size} leaves", index=index, size=size
-        )
-    ranges: list[tuple[int, int]] = []
-    lo, hi = 0, size
-    while hi - lo > 1:
-        k = _split(hi - lo)
-        if index < lo + k:
-            ranges.append((lo + k, hi))
-            hi = lo + k
-        else:
-            ranges.append((lo, lo + k))
-            lo += k
-    ranges.reverse()
-    return ranges
-
-
-def _consistency_ranges(old_size: int, new_size: int) -> list[tuple[int, int]]:
-    """The leaf ranges whose MTHs form ``PROOF(old, D[new])`` (RFC 6962 §2.1.2), leaf first."""
-    if not 0 <= old_size <= new_size:
-        raise TreeRangeError(
-            f"no consistency proof from size {old_size} to size {new_size}",
-            old_size=old_size,
-            new_size=new_size,
-        )
-    if old_size in (0, new_size):
-        return []
-    ranges: list[tuple[int, int]] = []
-    lo, hi, whole = 0, new_size, True
-    # SUBPROOF(m, D[lo:hi], whole): m = old_size - lo throughout.
-    while old_size != hi:
-        k = _split(hi - lo)
-        if old_size - lo <= k:
-            ranges.append((lo + k, hi))
-            hi = lo + k
-        else:
-            ranges.append((lo, lo + k))
-            lo += k
-            whole = False
-    if not whole:
-        ranges.append((lo, hi))
-    ranges.reverse()
-    return ranges
-
-
-def inclusion_node_ids(index: int, size: int) -> list[NodeId]:
-    """Every stored node ``inclusion_proof`` will read, so a store can fetch them in one query."""
-    return [node for lo, hi in _inclusion_ranges(index, size) for node in _range_node_ids(lo, hi)]
-
-
-def consistency_node_ids(old_size: int, new_size: int) -> list[NodeId]:
-    """Every stored node ``consistency_proof`` will read."""
-    ranges = _consistency_ranges(old_size, new_size)
-    return [node for lo, hi in ranges for node in _range_node_ids(lo, hi)]
-
-
 def inclusion_proof(
     index: int, size: int, get_node: GetNode, algorithm: HashAlgorithm = SHA256
 ) -> list[bytes]:
     """The audit path of leaf ``index`` in the tree of ``size`` leaves, leaf to root."""
-    return [_range_hash(lo, hi, get_node, algorithm) for lo, hi in _inclusion_ranges(index, size)]
+    return [_range_hash(lo, hi, get_node, algorithm) for lo, hi in inclusion_ranges(index, size)]
 
 
 def consistency_proof(
     old_size: int, new_size: int, get_node: GetNode, algorithm: HashAlgorithm = SHA256
 ) -> list[bytes]:
     """The proof that the tree of ``old_size`` leaves is a prefix of that of ``new_size``."""
-    ranges = _consistency_ranges(old_size, new_size)
+    ranges = consistency_ranges(old_size, new_size)
     return [_range_hash(lo, hi, get_node, algorithm) for lo, hi in ranges]
-
-
-def inclusion_proof_size(index: int, size: int) -> int:
-    """How many hashes the inclusion path of ``index`` in a tree of ``size`` has (RFC 9162)."""
-    inner = (index ^ (size - 1)).bit_length()
-    return inner + (index >> inner).bit_count()
-
-
-def consistency_proof_size(old_size: int, new_size: int) -> int:
-    """How many hashes a consistency proof from ``old_size`` to ``new_size`` has (0 < old < new).
-
-    It is the inclusion path of leaf ``old - 1`` without the levels below the old tree's last
-    complete subtree, plus that subtree's hash unless it is the whole old tree.
-    """
-    shift = (old_size & -old_size).bit_length() - 1
-    seed = 0 if old_size == 1 << shift else 1
-    return seed + inclusion_proof_size(old_size - 1, new_size) - shift
 
 
 def _check_proof(proof: Sequence[bytes], expected: int, what: str, alg: HashAlgorithm) -> None:

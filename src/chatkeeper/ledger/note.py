@@ -124,7 +124,7 @@ def generate_signing_key(name: str) -> SigningKey:
 
 def _split_key(text: str, what: str) -> tuple[str, int, bytes]:
     """``name+hex+base64`` → the name, the claimed key ID and the raw key, type byte checked."""
-    parts = text.split("+")
+    parts = text.split("+", 2)  # the base64 part may itself contain "+"
     if len(parts) != 3 or len(parts[1]) != 8:
         raise NoteKeyInvalid(f"a {what} key is <name>+<8 hex digits>+<base64>")
     try:

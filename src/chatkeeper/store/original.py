@@ -6,7 +6,7 @@ A compact JSON object with only what the stored, masked row does not already say
 * ``p`` — the original payload, only when masking changed it;
 * ``r`` — the raw source record, when the source had one;
 * ``n`` — the customer's name as they gave it;
-* ``s`` — 16 random bytes (base64), the salt of the ledger's commitment to the original content:
+* ``s`` — 32 random bytes (base64), the salt of the ledger's commitment to the original content:
   kept only here, inside the encryption, so that once the message's key is destroyed its ledger
   leaf reveals nothing, not even to someone guessing the content.
 
@@ -32,7 +32,7 @@ def pack(
     name: str | None,
 ) -> bytes:
     """The plaintext to encrypt for one message."""
-    out: dict[str, Any] = {"s": base64.b64encode(secrets.token_bytes(16)).decode()}
+    out: dict[str, Any] = {"s": base64.b64encode(secrets.token_bytes(32)).decode()}
     if text != masked_text:
         out["t"] = text
     if payload != masked_payload:
