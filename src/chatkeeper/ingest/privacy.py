@@ -17,17 +17,19 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from chatkeeper.crypto import DataKey, KeyEncryptionKey, encrypt, generate_data_key
 from chatkeeper.domain import CanonicalMessage, SenderRole
 from chatkeeper.ingest.pipeline import Batch
+from chatkeeper.ledger import MessageLeaf, new_salt
 from chatkeeper.privacy.analyzer import default_analyzer
 from chatkeeper.privacy.findings import Finding, KnownValues, PiiType
 from chatkeeper.privacy.normalise import canonical_value
 from chatkeeper.privacy.operators import LABELS, Operator, apply, mask_value, replacer
 from chatkeeper.store import original as original_record
-from chatkeeper.store.prepared import NewKey, StorableMessage, VaultEntry
+from chatkeeper.store.prepared import SEALED_FIELDS, NewKey, StorableMessage, VaultEntry
 
 BLIND_INDEX_BYTES = 16
 _NAME_CACHE = 200_000
@@ -56,6 +58,8 @@ class Sensitive(NamedTuple):
 
     original: bytes  # JSON of the original text, raw record, payload and sender name
     values: list[tuple[str, int | None, int | None, str, bytes]]  # type, start, end, value, blind
+    salt: bytes  # of the ledger's commitment to the content (also inside ``original``)
+    content: bytes  # the original text, committed to by the ledger leaf
 
 
 def _mask_payload(value: Any, replace: Any) -> Any:
@@ -134,8 +138,9 @@ class ProtectStep:
             )  # fmt: skip
         masked_text = apply(text, findings, replace) if text else text
         masked_payload = _mask_payload(record.payload, replace) if record.payload else None
+        salt = new_salt()
         original = original_record.pack(
-            text, masked_text, record.payload, masked_payload, record.raw, name
+            salt, text, masked_text, record.payload, masked_payload, record.raw, name
         )
         masked = record._replace(
             text=masked_text,
@@ -143,7 +148,7 @@ class ProtectStep:
             payload=masked_payload,
             sender_name=mask_value(PiiType.PERSON_NAME, name) if name else record.sender_name,
         )
-        return masked, Sensitive(original, values)
+        return masked, Sensitive(original, values, salt, (text or "").encode())
 
 
 class SealStep:
@@ -191,11 +196,21 @@ class SealStep:
                            encrypt(value.encode(), owner_key, context), blind)
                 for kind, start, end, value, blind in sensitive.values
             )  # fmt: skip
-            # The three sealing fields close the tuple: rebuilt directly, cheaper than _replace.
-            item.prepared = StorableMessage(
-                *p[:-3], encrypt(sensitive.original, conversation_key, context),
-                conversation_key.key_id, vault,
-            )  # fmt: skip
+            ciphertext = encrypt(sensitive.original, conversation_key, context)
+            leaf = MessageLeaf.commit(
+                conversation_id=f"{p.platform}:{p.conversation_id}",
+                message_id=f"{p.platform}:{p.message_id}",
+                sent_at=datetime.fromtimestamp(p.sent_at / 1000, UTC),
+                sender_role=p.sender_role,
+                key_id=conversation_key.key_id,
+                ciphertext=ciphertext,
+                content=sensitive.content,
+                salt=sensitive.salt,
+            )
+            # The sealing fields close the tuple: rebuilt directly, cheaper than _replace.
+            item.prepared = StorableMessage._make(
+                (*p[:SEALED_FIELDS], ciphertext, conversation_key.key_id, vault, leaf.leaf_hash())
+            )
             item.sensitive = None
         batch.new_keys = [
             NewKey(key.key_id, kind, ref, key.suite, self.kek.kek_id, self.kek.wrap(key))

@@ -37,9 +37,10 @@ class Context:
         """Load the KEK (creating the key file with ``create``) and the system keys."""
         if self.archive.kek is not None and self._system:
             return
-        from chatkeeper.services.keyring import load_kek
+        from chatkeeper.services.keyring import load_kek, load_signer
 
         self.archive.use_keys(load_kek(self.settings, create=create), self.settings.privacy.suite)
+        self.archive.ledger_signer = load_signer(self.settings, create=create)
         with self.archive.writer() as writer:
             owned = writer.data_keys({("system", name) for name in SYSTEM_KEYS})
         self._system = {name: owned[("system", name)].material for name in SYSTEM_KEYS}

@@ -7,6 +7,8 @@ with the KEK its wrapped form names, so a rotation interrupted at any point stil
 
 from __future__ import annotations
 
+import os
+import secrets
 from pathlib import Path
 
 from chatkeeper.config import Settings
@@ -19,7 +21,9 @@ from chatkeeper.crypto import (
     open_kms,
     peek_wrapped,
 )
+from chatkeeper.ledger import generate_signing_key, parse_signing_key
 from chatkeeper.store.keys import KeyUnavailable
+from chatkeeper.store.ledger import LedgerSigner
 
 NEXT_SUFFIX = ".next"
 
@@ -49,6 +53,31 @@ class KekRing:
                 f"data key {key_id} is wrapped by KEK {kek_id}, which is not loaded"
             )
         return kek.unwrap(wrapped, key_id, suite)
+
+
+SIGNING_KEY_FILE = "ledger-signing.key"
+VERIFIER_KEY_FILE = "ledger-verifier.pub"
+
+
+def load_signer(settings: Settings, *, create: bool = False) -> LedgerSigner:
+    """The checkpoint-signing key (Ed25519), created with the data folder by ``init``.
+
+    The private key is kept in the key folder with mode 0600; the public (verifier) key is
+    written beside it for anyone who checks checkpoints and evidence.
+    """
+    folder = key_folder(settings)
+    path = folder / SIGNING_KEY_FILE
+    if not path.exists():
+        if not create:
+            raise KeyUnavailable(f"{path}: the ledger signing key is missing; run chatkeeper init")
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        key = generate_signing_key(f"chatkeeper.{secrets.token_hex(4)}")
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+            handle.write(key.encode() + "\n")
+        (folder / VERIFIER_KEY_FILE).write_text(key.verifier.encode() + "\n", encoding="ascii")
+    key = parse_signing_key(path.read_text(encoding="ascii").strip())
+    return LedgerSigner(key, key.name.removeprefix("chatkeeper."))
 
 
 def key_folder(settings: Settings) -> Path:

@@ -22,6 +22,7 @@ from chatkeeper.errors import NotFound, NotInitialised, StoreError
 from chatkeeper.store import migrations, tables
 from chatkeeper.store.bulk import select_in
 from chatkeeper.store.keys import KeyStore, KeyUnavailable
+from chatkeeper.store.ledger import LedgerSigner
 from chatkeeper.store.search import IndexQuery, IndexResult, index_for
 from chatkeeper.store.writer import ArchiveWriter
 
@@ -35,6 +36,7 @@ class SqlArchive:
         self.index = index_for(self.dialect)
         self.kek: KeyEncryptionKey | None = None
         self.suite = "AES-256-GCM"
+        self.ledger_signer: LedgerSigner | None = None
 
     def use_keys(self, kek: KeyEncryptionKey, suite: str) -> None:
         """Encrypt with data keys wrapped by ``kek``, new keys in ``suite``."""
@@ -79,7 +81,7 @@ class SqlArchive:
         connection = self.engine.connect().execution_options(write=True)
         with connection, connection.begin():
             keys = KeyStore(connection, self.kek, self.suite) if self.kek else None
-            yield ArchiveWriter(connection, self.index, keys)
+            yield ArchiveWriter(connection, self.index, keys, self.ledger_signer)
 
     def start_run(self, fmt: str, files: list[str], actor: str) -> int:
         """Record the start of an ingest run; returns its id."""

@@ -17,13 +17,13 @@ original.
 from __future__ import annotations
 
 import base64
-import secrets
 from typing import Any
 
 import orjson
 
 
 def pack(
+    salt: bytes,
     text: str | None,
     masked_text: str | None,
     payload: dict[str, Any] | None,
@@ -32,7 +32,7 @@ def pack(
     name: str | None,
 ) -> bytes:
     """The plaintext to encrypt for one message."""
-    out: dict[str, Any] = {"s": base64.b64encode(secrets.token_bytes(32)).decode()}
+    out: dict[str, Any] = {"s": base64.b64encode(salt).decode()}
     if text != masked_text:
         out["t"] = text
     if payload != masked_payload:

@@ -68,6 +68,10 @@ class StorableMessage(NamedTuple):
     ciphertext: bytes | None = None  # the encrypted original (privacy on)
     key_id: str | None = None
     vault: tuple[VaultEntry, ...] = ()
+    leaf_hash: bytes | None = None  # the message's leaf in the ledger (sealed messages only)
+
+
+SEALED_FIELDS = StorableMessage._fields.index("ciphertext")  # where the sealing fields start
 
 
 def prepare(record: CanonicalMessage) -> StorableMessage:

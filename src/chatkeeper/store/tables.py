@@ -181,6 +181,8 @@ messages = Table(
     # ``text`` above holds the masked form only (migration 0002).
     Column("ciphertext", LargeBinary),
     Column("key_id", String(64)),
+    # The message's leaf in ledger log 1 (migration 0003).
+    Column("ledger_index", BigInteger),
     UniqueConstraint("platform_id", "external_id"),
     Index(None, "conversation_id", "id"),
     **_MYSQL,
@@ -268,5 +270,44 @@ audit_events = Table(
     Column("result", String(16), nullable=False),
     Column("details", Text),
     Index(None, "at"),
+    **_MYSQL,
+)
+
+# -- the ledger (migration 0003) -----------------------------------------------------------
+
+# One row per log (1: messages, 2: audit events): its hash algorithm and committed size and root.
+# The size only moves forward, by a compare-and-swap on the old size, so two writers can never
+# fork the log.
+ledger_logs = Table(
+    "ledger_logs",
+    metadata,
+    Column("log_id", SmallInteger, primary_key=True, autoincrement=False),
+    Column("origin", String(NAME), nullable=False),
+    Column("algorithm", String(16), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("root", LargeBinary(32), nullable=False),
+    **_MYSQL,
+)
+
+# The hash of every complete subtree, keyed (level, index); level 0 holds the leaf hashes.
+ledger_nodes = Table(
+    "ledger_nodes",
+    metadata,
+    Column("log_id", SmallInteger, primary_key=True, autoincrement=False),
+    Column("level", SmallInteger, primary_key=True, autoincrement=False),
+    Column("idx", BigInteger, primary_key=True, autoincrement=False),
+    Column("hash", LargeBinary(32), nullable=False),
+    **_MYSQL,
+)
+
+# Signed checkpoints (C2SP signed notes), one per committed size that was signed.
+ledger_checkpoints = Table(
+    "ledger_checkpoints",
+    metadata,
+    Column("log_id", SmallInteger, primary_key=True, autoincrement=False),
+    Column("size", BigInteger, primary_key=True, autoincrement=False),
+    Column("root", LargeBinary(32), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
     **_MYSQL,
 )

@@ -20,6 +20,7 @@ from chatkeeper.store import ids
 from chatkeeper.store.bulk import insert_many, select_in
 from chatkeeper.store.conversations import BatchParties, Conversations, ConversationState
 from chatkeeper.store.keys import KeyStore, KeyUnavailable
+from chatkeeper.store.ledger import MESSAGES_LOG, LedgerSigner, LedgerWriter
 from chatkeeper.store.lookups import resolve_names, resolve_people
 from chatkeeper.store.prepared import NewKey, StorableMessage
 from chatkeeper.store.search import SearchIndex, meta_tokens
@@ -43,6 +44,7 @@ MESSAGE_COLUMNS = (
     "ingest_run_id",
     "ciphertext",
     "key_id",
+    "ledger_index",
 )
 
 
@@ -50,11 +52,16 @@ class ArchiveWriter:
     """Batch writes on one connection inside an open write transaction."""
 
     def __init__(
-        self, connection: Connection, index: SearchIndex, keys: KeyStore | None = None
+        self,
+        connection: Connection,
+        index: SearchIndex,
+        keys: KeyStore | None = None,
+        ledger: LedgerSigner | None = None,
     ) -> None:
         self.connection = connection
         self.index = index
         self.keys = keys
+        self.ledger = ledger
 
     def insert_keys(self, keys: Sequence[NewKey]) -> None:
         """Store data keys made (and wrapped) outside the transaction."""
@@ -113,6 +120,8 @@ class ArchiveWriter:
         states = book.resolve(records, parties)
         message_ids = self._assign_ids(records)
         recalled = self._recall_times(records, parties.platforms)
+        ledger = LedgerWriter(conn, MESSAGES_LOG, self._origin())
+        leaf_indexes = self._leaf_indexes(records, message_ids, ledger.size)
         rows: list[tuple[Any, ...]] = []
         index_rows: list[tuple[int, str]] = []
         for r, message_id in zip(records, message_ids, strict=True):
@@ -129,7 +138,7 @@ class ArchiveWriter:
                     message_id, state.id, platform_id, r.message_id, r.sent_at, r.utc_offset,
                     r.sender_role, sender, agent, r.msgtype, r.kind, r.text,
                     recalled.pop((platform_id, r.message_id), None), r.payload, r.raw, run_id,
-                    r.ciphertext, r.key_id,
+                    r.ciphertext, r.key_id, leaf_indexes.get(message_id),
                 )
             )  # fmt: skip
             meta = meta_tokens(state.meta, r.sender_role, agent)
@@ -142,7 +151,26 @@ class ArchiveWriter:
         self._write_events(records, rows, message_ids, states, parties.platforms)
         book.save(states, set(message_ids))
         self.index.add(conn, index_rows)
+        leaves = [r.leaf_hash for r in records if r.leaf_hash is not None]
+        if leaves:
+            ledger.append(leaves)
+            if self.ledger is not None:
+                ledger.checkpoint(self.ledger.key)
         return message_ids
+
+    def _origin(self) -> str:
+        return self.ledger.origin(MESSAGES_LOG) if self.ledger else "chatkeeper/messages"
+
+    @staticmethod
+    def _leaf_indexes(
+        records: Sequence[StorableMessage], message_ids: list[int], size: int
+    ) -> dict[int, int]:
+        """Each sealed message's index in the ledger: leaves are appended in record order."""
+        out: dict[int, int] = {}
+        for record, message_id in zip(records, message_ids, strict=True):
+            if record.leaf_hash is not None:
+                out[message_id] = size + len(out)
+        return out
 
     # -- people and names -----------------------------------------------------------------
 
