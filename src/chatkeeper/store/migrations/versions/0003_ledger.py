@@ -42,6 +42,7 @@ def upgrade() -> None:
         sa.Column("idx", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("hash", sa.LargeBinary(length=32), nullable=False),
         sa.PrimaryKeyConstraint("log_id", "level", "idx", name=op.f("pk_ledger_nodes")),
+        sqlite_with_rowid=False,  # the key is the row: no second copy of it as a rowid table
         **_MYSQL,
     )
     op.create_table(
