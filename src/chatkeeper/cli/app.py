@@ -9,6 +9,7 @@ from chatkeeper.cli.demo import demo
 from chatkeeper.cli.ingest import ingest
 from chatkeeper.cli.init import init
 from chatkeeper.cli.keys import keys_app
+from chatkeeper.cli.ledger import ledger_app
 from chatkeeper.cli.pii import pii_app
 from chatkeeper.cli.search import search_command
 from chatkeeper.cli.show import show
@@ -32,6 +33,7 @@ app.command()(unmask)
 app.command()(offline)
 app.add_typer(pii_app, name="pii")
 app.add_typer(keys_app, name="keys")
+app.add_typer(ledger_app, name="ledger")
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,42 @@
+"""``chatkeeper ledger verify``: recompute the message ledger and name every difference."""
+
+from __future__ import annotations
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from chatkeeper.cli.common import DataDir, Json, actor, console, opened, print_json
+from chatkeeper.services.ledger import verify_ledger
+
+ledger_app = typer.Typer(help="The tamper-evident ledger.", no_args_is_help=True)
+EXIT_FINDINGS = 1
+
+
+@ledger_app.command("verify")
+def verify(data_dir: DataDir = None, as_json: Json = False) -> None:
+    """Recompute every leaf, node, root and checkpoint; exit 1 naming each difference."""
+    with opened(data_dir, as_json) as ctx:
+        if as_json or not console.is_terminal:
+            report = verify_ledger(ctx, actor())
+        else:
+            columns = (TextColumn("[bold]verify"), BarColumn(), MofNCompleteColumn())
+            with Progress(*columns, console=console) as bar:
+                task = bar.add_task("verify", total=None)
+                report = verify_ledger(ctx, actor(), progress=lambda n: bar.advance(task, n))
+    if as_json:
+        print_json(report.as_dict())
+    else:
+        console.print(
+            f"log of {report.size} leaves; {report.messages} messages "
+            f"({report.purged} purged or offline), {report.checkpoints} checkpoints checked"
+        )
+        if report.intact:
+            console.print("[bold green]intact[/]: everything matches the ledger")
+        else:
+            table = Table("finding", "where", "what")
+            for finding in report.findings:
+                table.add_row(finding.kind, finding.target, finding.detail)
+            console.print(table)
+    if not report.intact:
+        raise typer.Exit(EXIT_FINDINGS)

@@ -1,0 +1,259 @@
+"""Verifying the message ledger: recompute everything, name every difference.
+
+``verify_ledger`` recomputes each stored message's leaf from its ciphertext and the salt sealed
+inside it, rebuilds the whole tree from the leaves and compares every stored node and the
+committed root, checks every signed checkpoint's signature and root, and the consistency of each
+checkpoint with the next. A message whose key was destroyed (purged) is reported as purged, not
+as tampering: its leaf reveals nothing and the tree still verifies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from chatkeeper.crypto import decrypt, peek
+from chatkeeper.crypto.errors import CryptoError
+from chatkeeper.domain import Actor
+from chatkeeper.ledger import (
+    CompactRange,
+    LedgerError,
+    MerkleLog,
+    MessageLeaf,
+    hash_algorithm,
+    parse_verifier_key,
+    verify_checkpoint,
+    verify_consistency,
+)
+from chatkeeper.services.context import Context
+from chatkeeper.services.keyring import VERIFIER_KEY_FILE, key_folder
+from chatkeeper.store import audit
+from chatkeeper.store import original as original_record
+from chatkeeper.store.keys import KeyDestroyed
+from chatkeeper.store.ledger import MESSAGES_LOG, SqlNodeStore
+
+Progress = Callable[[int], None]
+_CHUNK = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One difference between what is stored and what the ledger committed to."""
+
+    kind: str  # message_altered, leaf_missing, message_missing, node_altered, root_mismatch, ...
+    target: str
+    detail: str
+
+
+@dataclass(slots=True)
+class VerifyReport:
+    """What ``ledger verify`` checked and found."""
+
+    size: int = 0
+    messages: int = 0
+    purged: int = 0
+    checkpoints: int = 0
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def intact(self) -> bool:
+        """No finding at all."""
+        return not self.findings
+
+    def as_dict(self) -> dict[str, Any]:
+        """The ``--json`` shape."""
+        return {
+            "intact": self.intact,
+            "log_size": self.size,
+            "messages_checked": self.messages,
+            "purged": self.purged,
+            "checkpoints_checked": self.checkpoints,
+            "findings": [{"kind": f.kind, "target": f.target, "detail": f.detail}
+                         for f in self.findings],
+        }  # fmt: skip
+
+
+def verify_ledger(ctx: Context, actor: Actor, progress: Progress | None = None) -> VerifyReport:
+    """Recompute the message ledger and compare it with everything stored."""
+    ctx.load_keys()
+    report = VerifyReport()
+    with ctx.archive.reader() as conn:
+        state = conn.exec_driver_sql(
+            f"SELECT size, root, algorithm, origin FROM ledger_logs WHERE log_id = {MESSAGES_LOG}"
+        ).first()
+        if state is None:
+            return report
+        size, stored_root, algorithm_name, origin = state
+        report.size = int(size)
+        algorithm = hash_algorithm(str(algorithm_name))
+        store = SqlNodeStore(conn, MESSAGES_LOG)
+        leaves = _check_messages(ctx, conn, store, report, progress)
+        _check_tree(store, leaves, report, bytes(stored_root), algorithm)
+        _check_checkpoints(ctx, conn, store, report, str(origin), algorithm)
+    with ctx.archive.writer() as writer:
+        audit.record(
+            writer.connection, actor, "ledger.verified", target_kind="ledger",
+            target_id="messages", result="intact" if report.intact else "findings",
+            details={"findings": len(report.findings), "size": report.size},
+        )  # fmt: skip
+    return report
+
+
+def _message_rows(conn: Any) -> Iterator[tuple[Any, ...]]:
+    yield from conn.exec_driver_sql(
+        "SELECT m.ledger_index, m.external_id, m.sent_at, m.sender_role, m.ciphertext, m.text, "
+        "c.external_id, p.code FROM messages m JOIN conversations c ON c.id = m.conversation_id "
+        "JOIN platforms p ON p.id = m.platform_id ORDER BY m.id"
+    )
+
+
+def _check_messages(
+    ctx: Context, conn: Any, store: SqlNodeStore, report: VerifyReport, progress: Progress | None
+) -> dict[int, bytes]:
+    """Recompute every message's leaf; returns the stored leaf hashes by index."""
+    leaves = store.leaf_hashes(list(range(report.size))) if report.size else {}
+    seen: set[int] = set()
+    keys: dict[str, Any] = {}
+    for count, row in enumerate(_message_rows(conn), start=1):
+        index, message, blob, platform = row[0], row[1], row[4], row[7]
+        target = f"{platform}:{message}"
+        report.messages += 1
+        if progress is not None and count % _CHUNK == 0:
+            progress(_CHUNK)
+        if index is None:
+            report.findings.append(Finding("leaf_missing", target, "stored without a ledger leaf"))
+            continue
+        seen.add(int(index))
+        if index not in leaves:
+            report.findings.append(
+                Finding("leaf_missing", target, f"its leaf {index} is not in the tree")
+            )
+            continue
+        if blob is None:
+            report.purged += 1  # taken offline or purged: nothing left to recompute
+            continue
+        recomputed = _leaf(ctx, conn, keys, row)
+        if recomputed is None:
+            report.purged += 1
+        elif recomputed != leaves[index]:
+            report.findings.append(
+                Finding("message_altered", target, f"does not match its leaf {index}")
+            )
+    for index in sorted(set(range(report.size)) - seen):
+        report.findings.append(
+            Finding("message_missing", f"leaf {index}", "no stored message has this leaf")
+        )
+    return leaves
+
+
+def _leaf(ctx: Context, conn: Any, keys: dict[str, Any], row: tuple[Any, ...]) -> bytes | None:
+    """The leaf hash recomputed from a stored row; ``None`` if its key was destroyed."""
+    _, message, sent_at, role, blob, text, conversation, platform = row
+    blob = bytes(blob)
+    try:
+        key_id = peek(blob).key_id
+        if key_id not in keys:
+            keys[key_id] = ctx.keys(conn).by_id([key_id]).get(key_id)
+        key = keys[key_id]
+        if key is None:
+            return b""  # the key is not in the key store at all: cannot match
+        original = original_record.unpack(
+            decrypt(blob, key, f"{platform}:{message}".encode()), text
+        )
+    except KeyDestroyed:
+        return None
+    except CryptoError:
+        return b""  # a ciphertext that does not decrypt cannot match its leaf
+    leaf = MessageLeaf.commit(
+        conversation_id=f"{platform}:{conversation}",
+        message_id=f"{platform}:{message}",
+        sent_at=datetime.fromtimestamp(sent_at / 1000, UTC),
+        sender_role=role,
+        key_id=key_id,
+        ciphertext=blob,
+        content=(original["text"] or "").encode(),
+        salt=original["salt"] or b"",
+    )
+    return leaf.leaf_hash()
+
+
+def _check_tree(
+    store: SqlNodeStore,
+    leaves: dict[int, bytes],
+    report: VerifyReport,
+    stored_root: bytes,
+    algorithm: Any,
+) -> None:
+    """Rebuild the tree from the leaves; compare every stored node and the root."""
+    frontier = CompactRange(algorithm)
+    for index in range(report.size):
+        if index not in leaves:
+            return  # already reported; the tree cannot be rebuilt past a missing leaf
+        for node in frontier.extend([leaves[index]])[1:]:
+            try:
+                stored = store.get(node.level, node.index)
+            except KeyError:
+                stored = b""
+            if stored != node.hash:
+                report.findings.append(
+                    Finding("node_altered", f"node {node.level}/{node.index}",
+                            "differs from the hash of its children")
+                )  # fmt: skip
+    if frontier.root() != stored_root:
+        report.findings.append(
+            Finding("root_mismatch", "messages log", "the committed root is not the tree's root")
+        )
+
+
+def _check_checkpoints(
+    ctx: Context,
+    conn: Any,
+    store: SqlNodeStore,
+    report: VerifyReport,
+    origin: str,
+    algorithm: Any,
+) -> None:
+    """Every checkpoint: signature, root at its size, consistency with the next one."""
+    verifier_path = key_folder(ctx.settings) / VERIFIER_KEY_FILE
+    verifier = parse_verifier_key(verifier_path.read_text(encoding="ascii").strip())
+    rows = list(
+        conn.exec_driver_sql(
+            f"SELECT size, root, note FROM ledger_checkpoints WHERE log_id = {MESSAGES_LOG} "
+            "ORDER BY size"
+        )
+    )
+    log = MerkleLog(store, algorithm, report.size)
+    previous: tuple[int, bytes] | None = None
+    for size, stored_root, note in rows:
+        report.checkpoints += 1
+        target = f"checkpoint {size}"
+        try:
+            checkpoint = verify_checkpoint(str(note), verifier.public_key, verifier.name)
+        except LedgerError as exc:
+            report.findings.append(Finding("checkpoint_invalid", target, exc.message))
+            continue
+        if (
+            checkpoint.origin != origin
+            or checkpoint.size != size
+            or checkpoint.root_hash != bytes(stored_root)
+        ):
+            report.findings.append(
+                Finding("checkpoint_invalid", target, "its note and its row disagree")
+            )
+            continue
+        if size > report.size or log.root(int(size)) != checkpoint.root_hash:
+            report.findings.append(
+                Finding(
+                    "checkpoint_mismatch", target, "its root is not the tree's root at its size"
+                )
+            )
+            continue
+        if previous is not None:
+            try:
+                proof = log.consistency_proof(previous[0], int(size))
+                verify_consistency(previous[0], int(size), previous[1], checkpoint.root_hash, proof)
+            except LedgerError as exc:
+                report.findings.append(Finding("checkpoint_inconsistent", target, exc.message))
+        previous = (int(size), checkpoint.root_hash)
