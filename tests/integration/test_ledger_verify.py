@@ -53,7 +53,7 @@ def _message_id(ctx: Context, n: int) -> int:
 class TestIntact:
     def test_untouched_data_verifies(self, loaded):
         report = verify_ledger(loaded, ACTOR)
-        assert report.intact and report.size == 12 and report.checkpoints == 2
+        assert report.intact and report.size == 12 and report.checkpoints == 4  # 2 per log
 
     def test_a_message_taken_offline_is_reported_as_such_not_as_tampering(self, loaded):
         with loaded.archive.reader() as conn:
@@ -111,3 +111,32 @@ class TestTampering:
             loaded, "UPDATE ledger_checkpoints SET note = ? WHERE log_id = 1 AND size = 12", (note,)
         )
         assert _kinds(loaded) == ["checkpoint_invalid"]
+
+
+class TestAuditLog:
+    def _events(self, ctx: Context) -> list[tuple]:
+        with ctx.archive.reader() as conn:
+            return conn.exec_driver_sql(
+                "SELECT id, action, ledger_index FROM audit_events ORDER BY id"
+            ).all()
+
+    def test_every_event_is_a_leaf_and_verifies(self, loaded):
+        events = self._events(loaded)
+        assert [e[1] for e in events] == ["ingest.completed", "ingest.completed"]
+        assert [e[2] for e in events] == [0, 1]
+        report = verify_ledger(loaded, ACTOR)
+        assert report.intact and report.audit_events == 2
+
+    def test_an_edited_event(self, loaded):
+        _sql(loaded, "UPDATE audit_events SET actor = ? WHERE ledger_index = 0", ("someone-else",))
+        assert _kinds(loaded) == ["event_altered"]
+
+    def test_reordered_events(self, loaded):
+        _sql(loaded, "UPDATE audit_events SET ledger_index = 9 WHERE ledger_index = 0")
+        _sql(loaded, "UPDATE audit_events SET ledger_index = 0 WHERE ledger_index = 1")
+        _sql(loaded, "UPDATE audit_events SET ledger_index = 1 WHERE ledger_index = 9")
+        assert _kinds(loaded) == ["event_altered", "event_altered"]
+
+    def test_a_deleted_event(self, loaded):
+        _sql(loaded, "DELETE FROM audit_events WHERE ledger_index = 1")
+        assert _kinds(loaded) == ["event_missing"]

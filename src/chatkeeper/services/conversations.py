@@ -33,6 +33,9 @@ def show_conversation(
         row = ctx.archive.find_conversation(connection, conversation_id, platform)
         messages = ctx.archive.transcript(connection, row["id"])
         agents = ctx.archive.agents_of(connection, row["id"])
+    with ctx.archive.writer() as writer:
+        writer.audit(actor, "conversation.viewed", target_kind="conversation",
+                     target_id=f"{row['platform']}:{row['external_id']}")  # fmt: skip
     conversation = {
         "conversation_id": row["external_id"],
         "platform": row["platform"],

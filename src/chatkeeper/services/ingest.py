@@ -148,6 +148,7 @@ def ingest_files(
     finally:
         report.rejects_file = rejects.close()
         archive.finish_run(
+            actor,
             report.run_id,
             status,
             {

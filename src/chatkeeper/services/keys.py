@@ -10,7 +10,6 @@ from chatkeeper.domain import Actor
 from chatkeeper.errors import ConfigError
 from chatkeeper.services.context import Context
 from chatkeeper.services.keyring import NEXT_SUFFIX, KekRing, load_kek
-from chatkeeper.store import audit
 from chatkeeper.store.keys import KeyStore
 
 
@@ -37,8 +36,7 @@ def rotate_kek(ctx: Context, actor: Actor) -> dict[str, Any]:
     new = create_key_file(staged)
     with ctx.archive.writer() as writer:
         count = KeyStore(writer.connection, ring, settings.privacy.suite).rewrap_all(new)
-        audit.record(
-            writer.connection, actor, "keys.rotated", target_kind="kek", target_id=new.kek_id,
+        writer.audit(actor, "keys.rotated", target_kind="kek", target_id=new.kek_id,
             details={"previous": ring.kek_id, "rewrapped": count},
         )  # fmt: skip
     previous = ring.kek_id

@@ -29,10 +29,10 @@ from chatkeeper.ledger import (
 )
 from chatkeeper.services.context import Context
 from chatkeeper.services.keyring import VERIFIER_KEY_FILE, key_folder
-from chatkeeper.store import audit
 from chatkeeper.store import original as original_record
+from chatkeeper.store.audit import audit_leaf
 from chatkeeper.store.keys import KeyDestroyed
-from chatkeeper.store.ledger import MESSAGES_LOG, SqlNodeStore
+from chatkeeper.store.ledger import AUDIT_LOG, LOG_NAMES, MESSAGES_LOG, SqlNodeStore
 
 Progress = Callable[[int], None]
 _CHUNK = 2000
@@ -52,7 +52,9 @@ class VerifyReport:
     """What ``ledger verify`` checked and found."""
 
     size: int = 0
+    audit_size: int = 0
     messages: int = 0
+    audit_events: int = 0
     purged: int = 0
     checkpoints: int = 0
     findings: list[Finding] = field(default_factory=list)
@@ -67,6 +69,8 @@ class VerifyReport:
         return {
             "intact": self.intact,
             "log_size": self.size,
+            "audit_log_size": self.audit_size,
+            "audit_events_checked": self.audit_events,
             "messages_checked": self.messages,
             "purged": self.purged,
             "checkpoints_checked": self.checkpoints,
@@ -76,29 +80,68 @@ class VerifyReport:
 
 
 def verify_ledger(ctx: Context, actor: Actor, progress: Progress | None = None) -> VerifyReport:
-    """Recompute the message ledger and compare it with everything stored."""
+    """Recompute both logs (messages, audit events) and compare them with everything stored."""
     ctx.load_keys()
     report = VerifyReport()
     with ctx.archive.reader() as conn:
-        state = conn.exec_driver_sql(
-            f"SELECT size, root, algorithm, origin FROM ledger_logs WHERE log_id = {MESSAGES_LOG}"
-        ).first()
-        if state is None:
-            return report
-        size, stored_root, algorithm_name, origin = state
-        report.size = int(size)
-        algorithm = hash_algorithm(str(algorithm_name))
-        store = SqlNodeStore(conn, MESSAGES_LOG)
-        leaves = _check_messages(ctx, conn, store, report, progress)
-        _check_tree(store, leaves, report, bytes(stored_root), algorithm)
-        _check_checkpoints(ctx, conn, store, report, str(origin), algorithm)
+        for log_id in (MESSAGES_LOG, AUDIT_LOG):
+            _verify_log(ctx, conn, log_id, report, progress)
     with ctx.archive.writer() as writer:
-        audit.record(
-            writer.connection, actor, "ledger.verified", target_kind="ledger",
+        writer.audit(actor, "ledger.verified", target_kind="ledger",
             target_id="messages", result="intact" if report.intact else "findings",
             details={"findings": len(report.findings), "size": report.size},
         )  # fmt: skip
     return report
+
+
+def _verify_log(
+    ctx: Context, conn: Any, log_id: int, report: VerifyReport, progress: Progress | None
+) -> None:
+    state = conn.exec_driver_sql(
+        f"SELECT size, root, algorithm, origin FROM ledger_logs WHERE log_id = {log_id}"
+    ).first()
+    if state is None:
+        return
+    size, stored_root, algorithm_name, origin = state
+    algorithm = hash_algorithm(str(algorithm_name))
+    store = SqlNodeStore(conn, log_id)
+    if log_id == MESSAGES_LOG:
+        report.size = int(size)
+        leaves = _check_messages(ctx, conn, store, report, progress)
+    else:
+        report.audit_size = int(size)
+        leaves = _check_audit(conn, store, report, int(size))
+    _check_tree(store, leaves, report, bytes(stored_root), algorithm, int(size), log_id)
+    _check_checkpoints(ctx, conn, store, report, str(origin), algorithm, int(size), log_id)
+
+
+def _check_audit(
+    conn: Any, store: SqlNodeStore, report: VerifyReport, size: int
+) -> dict[int, bytes]:
+    """Recompute every audit event's leaf; returns the stored leaf hashes by index."""
+    leaves = store.leaf_hashes(list(range(size))) if size else {}
+    columns = ("at", "actor", "roles", "action", "target_kind", "target_id", "source",
+               "address", "reason", "result", "details", "ledger_index")  # fmt: skip
+    seen: set[int] = set()
+    rows = conn.exec_driver_sql(f"SELECT {', '.join(columns)} FROM audit_events ORDER BY id")
+    for values in rows:
+        row = dict(zip(columns, values, strict=True))
+        report.audit_events += 1
+        index = row["ledger_index"]
+        target = f"audit event {index}"
+        if index is None or int(index) not in leaves:
+            report.findings.append(
+                Finding("event_unlogged", target, "has no leaf in the audit log")
+            )
+            continue
+        seen.add(int(index))
+        if audit_leaf(row).leaf_hash() != leaves[int(index)]:
+            report.findings.append(Finding("event_altered", target, "does not match its leaf"))
+    for index in sorted(set(range(size)) - seen):
+        report.findings.append(
+            Finding("event_missing", f"audit leaf {index}", "no stored event has this leaf")
+        )
+    return leaves
 
 
 def _message_rows(conn: Any) -> Iterator[tuple[Any, ...]]:
@@ -185,10 +228,13 @@ def _check_tree(
     report: VerifyReport,
     stored_root: bytes,
     algorithm: Any,
+    size: int,
+    log_id: int,
 ) -> None:
     """Rebuild the tree from the leaves; compare every stored node and the root."""
     frontier = CompactRange(algorithm)
-    for index in range(report.size):
+    name = LOG_NAMES[log_id]
+    for index in range(size):
         if index not in leaves:
             return  # already reported; the tree cannot be rebuilt past a missing leaf
         for node in frontier.extend([leaves[index]])[1:]:
@@ -198,12 +244,12 @@ def _check_tree(
                 stored = b""
             if stored != node.hash:
                 report.findings.append(
-                    Finding("node_altered", f"node {node.level}/{node.index}",
+                    Finding("node_altered", f"{name} node {node.level}/{node.index}",
                             "differs from the hash of its children")
                 )  # fmt: skip
     if frontier.root() != stored_root:
         report.findings.append(
-            Finding("root_mismatch", "messages log", "the committed root is not the tree's root")
+            Finding("root_mismatch", f"{name} log", "the committed root is not the tree's root")
         )
 
 
@@ -214,21 +260,22 @@ def _check_checkpoints(
     report: VerifyReport,
     origin: str,
     algorithm: Any,
+    size_now: int,
+    log_id: int,
 ) -> None:
     """Every checkpoint: signature, root at its size, consistency with the next one."""
     verifier_path = key_folder(ctx.settings) / VERIFIER_KEY_FILE
     verifier = parse_verifier_key(verifier_path.read_text(encoding="ascii").strip())
     rows = list(
         conn.exec_driver_sql(
-            f"SELECT size, root, note FROM ledger_checkpoints WHERE log_id = {MESSAGES_LOG} "
-            "ORDER BY size"
+            f"SELECT size, root, note FROM ledger_checkpoints WHERE log_id = {log_id} ORDER BY size"
         )
     )
-    log = MerkleLog(store, algorithm, report.size)
+    log = MerkleLog(store, algorithm, size_now)
     previous: tuple[int, bytes] | None = None
     for size, stored_root, note in rows:
         report.checkpoints += 1
-        target = f"checkpoint {size}"
+        target = f"{LOG_NAMES[log_id]} checkpoint {size}"
         try:
             checkpoint = verify_checkpoint(str(note), verifier.public_key, verifier.name)
         except LedgerError as exc:
@@ -243,7 +290,7 @@ def _check_checkpoints(
                 Finding("checkpoint_invalid", target, "its note and its row disagree")
             )
             continue
-        if size > report.size or log.root(int(size)) != checkpoint.root_hash:
+        if size > size_now or log.root(int(size)) != checkpoint.root_hash:
             report.findings.append(
                 Finding(
                     "checkpoint_mismatch", target, "its root is not the tree's root at its size"

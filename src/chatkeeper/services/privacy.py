@@ -19,7 +19,6 @@ from chatkeeper.privacy.normalise import canonical_value
 from chatkeeper.privacy.operators import apply
 from chatkeeper.services.context import Context
 from chatkeeper.services.search import SearchResult, hit
-from chatkeeper.store import audit
 from chatkeeper.store import original as original_record
 
 
@@ -62,7 +61,7 @@ def find_by_value(ctx: Context, actor: Actor, value: str, limit: int = 100) -> S
     )
     with ctx.archive.writer() as writer:
         rows = ctx.archive.vault_messages(writer.connection, blinds)
-        audit.record(writer.connection, actor, "pii.searched", result="ok",
+        writer.audit(actor, "pii.searched", result="ok",
                      details={"messages": len(rows)})  # fmt: skip
         by_id = ctx.archive.messages_by_id(writer.connection, rows[:limit])
     hits = [hit(r, r["text"] or "") for r in (by_id[i] for i in rows[:limit] if i in by_id)]
@@ -99,8 +98,7 @@ def unmask_message(
     with ctx.archive.writer() as writer:
         row = ctx.archive.message_row(writer.connection, message_id, platform)
         original = _original(ctx, writer.connection, row)
-        audit.record(
-            writer.connection, actor, "message.unmasked", target_kind="message",
+        writer.audit(actor, "message.unmasked", target_kind="message",
             target_id=f"{row['platform']}:{row['message_id']}", reason=reason,
         )  # fmt: skip
     return Unmasked(row["conversation_id"], row["message_id"], original.get("text"))
@@ -129,8 +127,7 @@ def unmask_value(
         key_id, ciphertext = entry
         key = ctx.keys(writer.connection).by_id([key_id])[key_id]
         value = decrypt(ciphertext, key, f"{row['platform']}:{row['message_id']}".encode())
-        audit.record(
-            writer.connection, actor, "value.unmasked", target_kind="message",
+        writer.audit(actor, "value.unmasked", target_kind="message",
             target_id=f"{row['platform']}:{row['message_id']}", reason=reason,
             details={"at": start},
         )  # fmt: skip
@@ -175,8 +172,7 @@ def take_offline(
             sealed = encrypt(orjson.dumps(packed), key, target.encode())
             ctx.archive.replace_original(conn, row["id"], sealed)
             removed = ctx.archive.drop_original(conn, row["id"], start, end)
-        audit.record(
-            conn, actor, "message.taken_offline", target_kind="message", target_id=target,
+        writer.audit(actor, "message.taken_offline", target_kind="message", target_id=target,
             reason=reason, details={"span": list(span) if span else None, "vault_entries": removed},
         )  # fmt: skip
     return {"message_id": row["message_id"], "span": span, "vault_entries_destroyed": removed}

@@ -120,6 +120,15 @@ def snippet(text: str | None, needles: list[str], width: int = SNIPPET_CHARS) ->
     return "".join(out)
 
 
+def _filter_values(request: SearchRequest) -> list[tuple[str, object]]:
+    return [
+        ("platform", request.platforms), ("department", request.departments),
+        ("agent", request.agents), ("customer", request.customers),
+        ("customer_tag", request.customer_tags), ("service_type", request.service_types),
+        ("sender_role", request.sender_roles), ("since", request.since), ("until", request.until),
+    ]  # fmt: skip
+
+
 def hit(row: dict[str, object], snippet_text: str) -> Hit:
     """A hit from a row of ``SqlArchive.messages_by_id``."""
     return Hit(
@@ -175,6 +184,10 @@ def search(ctx: Context, actor: Actor, request: SearchRequest) -> SearchResult:
             IndexQuery(node, tuple(groups), low, high, request.order, limit, request.offset),
         )
         rows = archive.messages_by_id(connection, result.ids)
+    # Recorded without the query or filter values: they may be personal data themselves.
+    used = sorted(name for name, value in _filter_values(request) if value)
+    with archive.writer() as writer:
+        writer.audit(actor, "messages.searched", details={"total": result.total, "filters": used})
     needles = terms(node)
     hits = [
         hit(row, snippet(row["text"], needles))

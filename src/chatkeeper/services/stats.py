@@ -24,4 +24,6 @@ def archive_stats(ctx: Context, actor: Actor) -> dict[str, Any]:
                 connection, ctx.settings.display.utc_offset_minutes
             )
         ]
+    with archive.writer() as writer:
+        writer.audit(actor, "stats.viewed")
     return result

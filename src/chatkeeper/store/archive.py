@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from chatkeeper.crypto import KeyEncryptionKey
+from chatkeeper.domain import Actor
 from chatkeeper.errors import NotFound, NotInitialised, StoreError
 from chatkeeper.store import migrations, tables
 from chatkeeper.store.bulk import select_in
@@ -104,9 +105,14 @@ class SqlArchive:
             return int(key[0])
 
     def finish_run(
-        self, run_id: int, status: str, counts: dict[str, int], rejects: str | None
+        self,
+        actor: Actor,
+        run_id: int,
+        status: str,
+        counts: dict[str, int],
+        rejects: str | None,
     ) -> None:
-        """Record how an ingest run ended."""
+        """Record how an ingest run ended, and audit it, in one transaction."""
         with self.writer() as w:
             w.connection.execute(
                 update(tables.ingest_runs)
@@ -118,6 +124,8 @@ class SqlArchive:
                     **counts,
                 )
             )
+            w.audit(actor, "ingest.completed", target_kind="ingest_run", target_id=str(run_id),
+                    result=status, details=counts)  # fmt: skip
 
     # -- reading -------------------------------------------------------------------------
 

@@ -269,6 +269,8 @@ audit_events = Table(
     Column("reason", Text),
     Column("result", String(16), nullable=False),
     Column("details", Text),
+    # The event's leaf in ledger log 2 (migration 0003).
+    Column("ledger_index", BigInteger),
     Index(None, "at"),
     **_MYSQL,
 )

@@ -16,7 +16,8 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from chatkeeper.crypto import DataKey
-from chatkeeper.store import ids
+from chatkeeper.domain import Actor
+from chatkeeper.store import audit, ids
 from chatkeeper.store.bulk import insert_many, select_in
 from chatkeeper.store.conversations import BatchParties, Conversations, ConversationState
 from chatkeeper.store.keys import KeyStore, KeyUnavailable
@@ -62,6 +63,10 @@ class ArchiveWriter:
         self.index = index
         self.keys = keys
         self.ledger = ledger
+
+    def audit(self, actor: Actor, action: str, **fields: Any) -> None:
+        """Record an audit event (and its ledger leaf) in this transaction."""
+        audit.record(self.connection, actor, action, signer=self.ledger, **fields)
 
     def insert_keys(self, keys: Sequence[NewKey]) -> None:
         """Store data keys made (and wrapped) outside the transaction."""

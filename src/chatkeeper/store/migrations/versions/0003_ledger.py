@@ -25,6 +25,8 @@ _MYSQL: dict[str, Any] = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_
 def upgrade() -> None:
     with op.batch_alter_table("messages") as batch:
         batch.add_column(sa.Column("ledger_index", sa.BigInteger(), nullable=True))
+    with op.batch_alter_table("audit_events") as batch:
+        batch.add_column(sa.Column("ledger_index", sa.BigInteger(), nullable=True))
     op.create_table(
         "ledger_logs",
         sa.Column("log_id", sa.SmallInteger(), autoincrement=False, nullable=False),
@@ -61,5 +63,7 @@ def downgrade() -> None:
     op.drop_table("ledger_checkpoints")
     op.drop_table("ledger_nodes")
     op.drop_table("ledger_logs")
+    with op.batch_alter_table("audit_events") as batch:
+        batch.drop_column("ledger_index")
     with op.batch_alter_table("messages") as batch:
         batch.drop_column("ledger_index")
