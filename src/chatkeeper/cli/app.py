@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from chatkeeper import __version__
+from chatkeeper.cli.audit import audit_app
 from chatkeeper.cli.demo import demo
 from chatkeeper.cli.ingest import ingest
 from chatkeeper.cli.init import init
@@ -34,6 +35,7 @@ app.command()(offline)
 app.add_typer(pii_app, name="pii")
 app.add_typer(keys_app, name="keys")
 app.add_typer(ledger_app, name="ledger")
+app.add_typer(audit_app, name="audit")
 
 
 def _version(value: bool) -> None:
