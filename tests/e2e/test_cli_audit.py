@@ -38,8 +38,10 @@ def test_actions_are_listed_exported_and_verified(tmp_path: Path) -> None:
     only = _run(["audit", "list", "--action", "message.unmasked", "--data-dir", data, "--json"])
     assert len(only["events"]) == 1
     out = tmp_path / "audit.csv"
-    assert _run(["audit", "export", "-o", str(out), "--data-dir", data, "--json"])["exported"] == 3
+    # the two listings above are themselves audited
+    assert _run(["audit", "export", "-o", str(out), "--data-dir", data, "--json"])["exported"] == 5
     with out.open(encoding="utf-8-sig") as handle:
-        assert next(row["action"] for row in csv.DictReader(handle)) == "message.unmasked"
+        actions = [row["action"] for row in csv.DictReader(handle)]
+    assert actions == ["audit.listed", "audit.listed", *[e["action"] for e in events]]
     report = _run(["ledger", "verify", "--data-dir", data, "--json"])
-    assert report["intact"] and report["log_size"] == 1 and report["audit_events_checked"] == 4
+    assert report["intact"] and report["log_size"] == 1 and report["audit_events_checked"] == 6

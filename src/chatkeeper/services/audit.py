@@ -63,6 +63,8 @@ def list_events(ctx: Context, actor: Actor, query: AuditFilter) -> list[dict[str
     for row in rows:
         row["at"] = format_time(int(row["at"]), offset)
         row["details"] = orjson.loads(row["details"]) if row["details"] else None
+    with ctx.archive.writer() as writer:
+        writer.audit(actor, "audit.listed", details={"events": len(rows)})
     return rows
 
 
