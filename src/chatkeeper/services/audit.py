@@ -33,7 +33,14 @@ class AuditFilter:
 
 
 def list_events(ctx: Context, actor: Actor, query: AuditFilter) -> list[dict[str, Any]]:
-    """Events, newest first, as dictionaries (times in ISO 8601)."""
+    """Events, newest first, as dictionaries (times in ISO 8601); the listing is audited."""
+    rows = _events(ctx, query)
+    with ctx.archive.writer() as writer:
+        writer.audit(actor, "audit.listed", details={"events": len(rows)})
+    return rows
+
+
+def _events(ctx: Context, query: AuditFilter) -> list[dict[str, Any]]:
     if not 1 <= query.limit <= 100_000:
         raise SearchError("limit must be between 1 and 100000", field="limit")
     mark = "?" if ctx.archive.dialect == "sqlite" else "%s"
@@ -63,8 +70,6 @@ def list_events(ctx: Context, actor: Actor, query: AuditFilter) -> list[dict[str
     for row in rows:
         row["at"] = format_time(int(row["at"]), offset)
         row["details"] = orjson.loads(row["details"]) if row["details"] else None
-    with ctx.archive.writer() as writer:
-        writer.audit(actor, "audit.listed", details={"events": len(rows)})
     return rows
 
 
@@ -72,7 +77,7 @@ def export_events(ctx: Context, actor: Actor, query: AuditFilter, path: Path, fm
     """Write events to a CSV or JSON file; the export is itself an audited event."""
     if fmt not in ("csv", "json"):
         raise SearchError("the export format must be csv or json", field="format")
-    rows = list_events(ctx, actor, query)
+    rows = _events(ctx, query)
     try:
         if fmt == "json":
             path.write_bytes(orjson.dumps(rows, option=orjson.OPT_INDENT_2))
