@@ -88,7 +88,7 @@ def verify_ledger(ctx: Context, actor: Actor, progress: Progress | None = None) 
             _verify_log(ctx, conn, log_id, report, progress)
     with ctx.archive.writer() as writer:
         writer.audit(actor, "ledger.verified", target_kind="ledger",
-            target_id="messages", result="intact" if report.intact else "findings",
+            target_id="messages+audit", result="intact" if report.intact else "findings",
             details={"findings": len(report.findings), "size": report.size},
         )  # fmt: skip
     return report
