@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,6 @@ from chatkeeper.crypto import decrypt, peek
 from chatkeeper.domain import Actor
 from chatkeeper.ledger import (
     MerkleLog,
-    MessageLeaf,
     parse_verifier_key,
     root,
     verify_checkpoint,
@@ -23,7 +21,7 @@ from chatkeeper.ledger import (
 from chatkeeper.services import Context
 from chatkeeper.services.ingest import ingest_files
 from chatkeeper.store import original as original_record
-from chatkeeper.store.ledger import MESSAGES_LOG, SqlNodeStore
+from chatkeeper.store.ledger import MESSAGES_LOG, SqlNodeStore, message_leaf
 from tests.factories import record, write_jsonl
 
 ACTOR = Actor.local_operator()
@@ -82,16 +80,11 @@ class TestMessageLog:
                 key = ctx.keys(conn).by_id([key_id])[key_id]
                 plain = decrypt(bytes(blob), key, f"{platform}:{message}".encode())
                 original = original_record.unpack(plain, text)
-                leaf = MessageLeaf.commit(
-                    conversation_id=f"{platform}:{conversation}",
-                    message_id=f"{platform}:{message}",
-                    sent_at=datetime.fromtimestamp(sent_at / 1000, UTC),
-                    sender_role=role,
-                    key_id=key_id,
-                    ciphertext=bytes(blob),
-                    content=(original["text"] or "").encode(),
-                    salt=original["salt"],
-                )
+                leaf = message_leaf(
+            platform=platform, conversation_id=conversation, message_id=message,
+            sent_at_ms=sent_at, sender_role=role, key_id=key_id, ciphertext=bytes(blob),
+            text=original["text"], salt=original["salt"],
+        )  # fmt: skip
                 assert leaf.leaf_hash() == leaves[index], message
                 assert "1381234" not in (text or "")
 
@@ -127,16 +120,11 @@ class TestMessageLog:
         original = original_record.unpack(
             decrypt(bytes(blob), key, f"{platform}:{message}".encode()), text
         )
-        leaf = MessageLeaf.commit(
-            conversation_id=f"{platform}:{conversation}",
-            message_id=f"{platform}:{message}",
-            sent_at=datetime.fromtimestamp(sent_at / 1000, UTC),
-            sender_role=role,
-            key_id=key_id,
-            ciphertext=bytes(blob),
-            content=(original["text"] or "").encode(),
-            salt=original["salt"],
-        )
+        leaf = message_leaf(
+            platform=platform, conversation_id=conversation, message_id=message,
+            sent_at_ms=sent_at, sender_role=role, key_id=key_id, ciphertext=bytes(blob),
+            text=original["text"], salt=original["salt"],
+        )  # fmt: skip
         assert leaf.leaf_hash() == stored
         tampered = bytearray(bytes(blob))
         tampered[-1] ^= 1

@@ -17,18 +17,18 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from chatkeeper.crypto import DataKey, KeyEncryptionKey, encrypt, generate_data_key
 from chatkeeper.domain import CanonicalMessage, SenderRole
 from chatkeeper.ingest.pipeline import Batch
-from chatkeeper.ledger import MessageLeaf, new_salt
+from chatkeeper.ledger import new_salt
 from chatkeeper.privacy.analyzer import default_analyzer
 from chatkeeper.privacy.findings import Finding, KnownValues, PiiType
 from chatkeeper.privacy.normalise import canonical_value
 from chatkeeper.privacy.operators import LABELS, Operator, apply, mask_value, replacer
 from chatkeeper.store import original as original_record
+from chatkeeper.store.ledger import message_leaf
 from chatkeeper.store.prepared import SEALED_FIELDS, NewKey, StorableMessage, VaultEntry
 
 BLIND_INDEX_BYTES = 16
@@ -59,7 +59,7 @@ class Sensitive(NamedTuple):
     original: bytes  # JSON of the original text, raw record, payload and sender name
     values: list[tuple[str, int | None, int | None, str, bytes]]  # type, start, end, value, blind
     salt: bytes  # of the ledger's commitment to the content (also inside ``original``)
-    content: bytes  # the original text, committed to by the ledger leaf
+    content: str | None  # the original text, committed to by the ledger leaf
 
 
 def _mask_payload(value: Any, replace: Any) -> Any:
@@ -148,7 +148,7 @@ class ProtectStep:
             payload=masked_payload,
             sender_name=mask_value(PiiType.PERSON_NAME, name) if name else record.sender_name,
         )
-        return masked, Sensitive(original, values, salt, (text or "").encode())
+        return masked, Sensitive(original, values, salt, text)
 
 
 class SealStep:
@@ -197,14 +197,15 @@ class SealStep:
                 for kind, start, end, value, blind in sensitive.values
             )  # fmt: skip
             ciphertext = encrypt(sensitive.original, conversation_key, context)
-            leaf = MessageLeaf.commit(
-                conversation_id=f"{p.platform}:{p.conversation_id}",
-                message_id=f"{p.platform}:{p.message_id}",
-                sent_at=datetime.fromtimestamp(p.sent_at / 1000, UTC),
+            leaf = message_leaf(
+                platform=p.platform,
+                conversation_id=p.conversation_id,
+                message_id=p.message_id,
+                sent_at_ms=p.sent_at,
                 sender_role=p.sender_role,
                 key_id=conversation_key.key_id,
                 ciphertext=ciphertext,
-                content=sensitive.content,
+                text=sensitive.content,
                 salt=sensitive.salt,
             )
             # The sealing fields close the tuple: rebuilt directly, cheaper than _replace.

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from chatkeeper.crypto import decrypt, peek
@@ -21,7 +20,6 @@ from chatkeeper.ledger import (
     CompactRange,
     LedgerError,
     MerkleLog,
-    MessageLeaf,
     hash_algorithm,
     parse_verifier_key,
     verify_checkpoint,
@@ -32,7 +30,13 @@ from chatkeeper.services.keyring import VERIFIER_KEY_FILE, key_folder
 from chatkeeper.store import original as original_record
 from chatkeeper.store.audit import audit_leaf
 from chatkeeper.store.keys import KeyDestroyed
-from chatkeeper.store.ledger import AUDIT_LOG, LOG_NAMES, MESSAGES_LOG, SqlNodeStore
+from chatkeeper.store.ledger import (
+    AUDIT_LOG,
+    LOG_NAMES,
+    MESSAGES_LOG,
+    SqlNodeStore,
+    message_leaf,
+)
 
 Progress = Callable[[int], None]
 _CHUNK = 2000
@@ -209,16 +213,11 @@ def _leaf(ctx: Context, conn: Any, keys: dict[str, Any], row: tuple[Any, ...]) -
         return None
     except CryptoError:
         return b""  # a ciphertext that does not decrypt cannot match its leaf
-    leaf = MessageLeaf.commit(
-        conversation_id=f"{platform}:{conversation}",
-        message_id=f"{platform}:{message}",
-        sent_at=datetime.fromtimestamp(sent_at / 1000, UTC),
-        sender_role=role,
-        key_id=key_id,
-        ciphertext=blob,
-        content=(original["text"] or "").encode(),
+    leaf = message_leaf(
+        platform=platform, conversation_id=conversation, message_id=message, sent_at_ms=sent_at,
+        sender_role=role, key_id=key_id, ciphertext=blob, text=original["text"],
         salt=original["salt"] or b"",
-    )
+    )  # fmt: skip
     return leaf.leaf_hash()
 
 

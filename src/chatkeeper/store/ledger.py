@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlalchemy.engine import Connection
 
@@ -19,6 +20,7 @@ from chatkeeper.ledger import (
     Checkpoint,
     HashAlgorithm,
     MerkleLog,
+    MessageLeaf,
     Node,
     SigningKey,
     hash_algorithm,
@@ -40,6 +42,35 @@ class LedgerSigner:
     def origin(self, log_id: int) -> str:
         """A log's origin line: unique to this deployment and log."""
         return f"chatkeeper.{self.deployment}/{LOG_NAMES[log_id]}"
+
+
+def message_leaf(
+    *,
+    platform: str,
+    conversation_id: str,
+    message_id: str,
+    sent_at_ms: int,
+    sender_role: str,
+    key_id: str,
+    ciphertext: bytes,
+    text: str | None,
+    salt: bytes,
+) -> MessageLeaf:
+    """A stored message's leaf: the one definition sealing and verification both use.
+
+    Ids are platform-qualified (they are unique only per platform); the content committed to is
+    the original text.
+    """
+    return MessageLeaf.commit(
+        conversation_id=f"{platform}:{conversation_id}",
+        message_id=f"{platform}:{message_id}",
+        sent_at=datetime.fromtimestamp(sent_at_ms / 1000, UTC),
+        sender_role=sender_role,
+        key_id=key_id,
+        ciphertext=ciphertext,
+        content=(text or "").encode(),
+        salt=salt,
+    )
 
 
 class LedgerConflict(ChatKeeperError):
