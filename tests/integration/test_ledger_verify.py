@@ -76,6 +76,20 @@ class TestTampering:
         _sql(loaded, "UPDATE messages SET ciphertext = ? WHERE id = ?", (bytes(blob), target))
         assert _kinds(loaded) == ["message_altered"]
 
+    def test_an_edited_readable_text(self, loaded):
+        target = _message_id(loaded, 0)
+        _sql(loaded, "UPDATE messages SET text = ? WHERE id = ?", ("我同意放弃退款", target))
+        assert _kinds(loaded) == ["text_altered"]
+
+    def test_an_inserted_forged_message(self, loaded):
+        with loaded.archive.reader() as conn:
+            row = conn.exec_driver_sql("SELECT conversation_id, platform_id FROM messages").first()
+        _sql(loaded, "INSERT INTO messages (id, conversation_id, platform_id, external_id, "
+             "sent_at, utc_offset, sender_role, msgtype, kind, text) "
+             "VALUES (?, ?, ?, 'forged', 1740000000000, 480, 'agent', 'text', 'message', ?)",
+             (1740000000000 << 12, row[0], row[1], "我们承诺赔偿一万元"))  # fmt: skip
+        assert _kinds(loaded) == ["leaf_missing"]
+
     def test_a_deleted_message_row(self, loaded):
         target = _message_id(loaded, 5)
         _sql(loaded, "DELETE FROM pii_vault WHERE message_id = ?", (target,))

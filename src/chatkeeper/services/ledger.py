@@ -184,9 +184,13 @@ def _check_messages(
         recomputed = _leaf(ctx, conn, keys, row)
         if recomputed is None:
             report.purged += 1
-        elif recomputed != leaves[index]:
+        elif recomputed[0] != leaves[index]:
             report.findings.append(
                 Finding("message_altered", target, f"does not match its leaf {index}")
+            )
+        elif recomputed[1]:
+            report.findings.append(
+                Finding("text_altered", target, "its readable text is not what was stored")
             )
     for index in sorted(set(range(report.size)) - seen):
         report.findings.append(
@@ -195,8 +199,11 @@ def _check_messages(
     return leaves
 
 
-def _leaf(ctx: Context, conn: Any, keys: dict[str, Any], row: tuple[Any, ...]) -> bytes | None:
-    """The leaf hash recomputed from a stored row; ``None`` if its key was destroyed."""
+def _leaf(
+    ctx: Context, conn: Any, keys: dict[str, Any], row: tuple[Any, ...]
+) -> tuple[bytes, bool] | None:
+    """The leaf hash recomputed from a stored row, and whether its readable text was edited;
+    ``None`` if its key was destroyed."""
     _, message, sent_at, role, blob, text, conversation, platform = row
     blob = bytes(blob)
     try:
@@ -205,20 +212,22 @@ def _leaf(ctx: Context, conn: Any, keys: dict[str, Any], row: tuple[Any, ...]) -
             keys[key_id] = ctx.keys(conn).by_id([key_id]).get(key_id)
         key = keys[key_id]
         if key is None:
-            return b""  # the key is not in the key store at all: cannot match
+            return b"", False  # the key is not in the key store at all: cannot match
         original = original_record.unpack(
             decrypt(blob, key, f"{platform}:{message}".encode()), text
         )
     except KeyDestroyed:
         return None
     except CryptoError:
-        return b""  # a ciphertext that does not decrypt cannot match its leaf
+        return b"", False  # a ciphertext that does not decrypt cannot match its leaf
     leaf = message_leaf(
         platform=platform, conversation_id=conversation, message_id=message, sent_at_ms=sent_at,
         sender_role=role, key_id=key_id, ciphertext=blob, text=original["text"],
         salt=original["salt"] or b"",
     )  # fmt: skip
-    return leaf.leaf_hash()
+    recorded = original["masked_digest"]
+    edited = recorded is not None and recorded != original_record.masked_digest(text)
+    return leaf.leaf_hash(), edited
 
 
 def _check_tree(

@@ -6,6 +6,9 @@ A compact JSON object with only what the stored, masked row does not already say
 * ``p`` — the original payload, only when masking changed it;
 * ``r`` — the raw source record, when the source had one;
 * ``n`` — the customer's name as they gave it;
+* ``m`` — SHA-256 (hex) of the masked text stored readable in the row, so that an edit of what
+  people read is found by ``ledger verify`` (the ciphertext, and so this hash, is committed to by
+  the message's ledger leaf);
 * ``s`` — 32 random bytes (base64), the salt of the ledger's commitment to the original content:
   kept only here, inside the encryption, so that once the message's key is destroyed its ledger
   leaf reveals nothing, not even to someone guessing the content.
@@ -17,6 +20,7 @@ original.
 from __future__ import annotations
 
 import base64
+import hashlib
 from typing import Any
 
 import orjson
@@ -32,7 +36,10 @@ def pack(
     name: str | None,
 ) -> bytes:
     """The plaintext to encrypt for one message."""
-    out: dict[str, Any] = {"s": base64.b64encode(salt).decode()}
+    out: dict[str, Any] = {
+        "s": base64.b64encode(salt).decode(),
+        "m": masked_digest(masked_text),
+    }
     if text != masked_text:
         out["t"] = text
     if payload != masked_payload:
@@ -44,6 +51,11 @@ def pack(
     return orjson.dumps(out)
 
 
+def masked_digest(masked_text: str | None) -> str:
+    """The digest of a row's readable (masked) text, as the original records it."""
+    return hashlib.sha256((masked_text or "").encode()).hexdigest()
+
+
 def unpack(plaintext: bytes, stored_text: str | None) -> dict[str, Any]:
     """The original as ``{"text", "payload", "raw", "name"}`` (payload only when it differed)."""
     data = orjson.loads(plaintext)
@@ -53,5 +65,6 @@ def unpack(plaintext: bytes, stored_text: str | None) -> dict[str, Any]:
         "raw": data.get("r"),
         "name": data.get("n"),
         "salt": base64.b64decode(data["s"]) if "s" in data else None,
+        "masked_digest": data.get("m"),
         "_packed": data,
     }
