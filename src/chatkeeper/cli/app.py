@@ -7,6 +7,7 @@ import typer
 from chatkeeper import __version__
 from chatkeeper.cli.audit import audit_app
 from chatkeeper.cli.demo import demo
+from chatkeeper.cli.evidence import evidence_app
 from chatkeeper.cli.ingest import ingest
 from chatkeeper.cli.init import init
 from chatkeeper.cli.keys import keys_app
@@ -36,6 +37,7 @@ app.add_typer(pii_app, name="pii")
 app.add_typer(keys_app, name="keys")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(audit_app, name="audit")
+app.add_typer(evidence_app, name="evidence")
 
 
 def _version(value: bool) -> None:
