@@ -20,6 +20,7 @@ the setting and what is valid; nothing falls back silently.
 | privacy.key_file | CHATKEEPER_PRIVACY__KEY_FILE | <data_dir>/keys/kek.json |
 | privacy.kek_env | CHATKEEPER_PRIVACY__KEK_ENV | CHATKEEPER_KEK |
 | privacy.masking | CHATKEEPER_PRIVACY__MASKING | {} (every type: mask) |
+| ledger.anchor | CHATKEEPER_LEDGER__ANCHOR | none (KIND:SPEC, e.g. file:/mnt/notary) |
 """
 
 from __future__ import annotations
@@ -77,6 +78,13 @@ class PrivacyConfig(BaseModel):
         return self.key_file or data_dir / "keys" / "kek.json"
 
 
+class LedgerConfig(BaseModel):
+    """Where signed checkpoints are anchored (``KIND:SPEC``, e.g. ``file:/mnt/notary``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    anchor: str | None = None
+
+
 class Settings(BaseSettings):
     """Every setting of ChatKeeper; see the table in the module docstring."""
 
@@ -90,6 +98,7 @@ class Settings(BaseSettings):
     search: SearchConfig = SearchConfig()
     display: DisplayConfig = DisplayConfig()
     privacy: PrivacyConfig = PrivacyConfig()
+    ledger: LedgerConfig = LedgerConfig()
 
     @property
     def effective_database_url(self) -> str:

@@ -154,3 +154,27 @@ class TestAuditLog:
     def test_a_deleted_event(self, loaded):
         _sql(loaded, "DELETE FROM audit_events WHERE ledger_index = 1")
         assert _kinds(loaded) == ["event_missing"]
+
+
+class TestAnchor:
+    def test_the_newest_checkpoints_are_dropped_once_and_verify(self, loaded, tmp_path):
+        from chatkeeper.config import LedgerConfig
+        from chatkeeper.ledger import parse_verifier_key, verify_checkpoint
+        from chatkeeper.services.ledger import anchor_checkpoints
+
+        folder = tmp_path / "notary"
+        loaded.settings = loaded.settings.model_copy(
+            update={"ledger": LedgerConfig(anchor=f"file:{folder}")}
+        )
+        published = anchor_checkpoints(loaded, ACTOR)
+        assert [(p["log"], p["size"]) for p in published] == [("messages", 12), ("audit", 2)]
+        # again: the messages checkpoint is not dropped twice (the audit log has moved on:
+        # anchoring is itself an audited, checkpointed event)
+        assert [p["log"] for p in anchor_checkpoints(loaded, ACTOR)] == ["audit"]
+        verifier = parse_verifier_key(
+            (loaded.data_dir / "keys" / "ledger-verifier.pub").read_text().strip()
+        )
+        dropped = sorted(folder.glob("messages-*-12.checkpoint"))
+        assert len(dropped) == 1
+        checkpoint = verify_checkpoint(dropped[0].read_text(), verifier.public_key, verifier.name)
+        assert checkpoint.size == 12

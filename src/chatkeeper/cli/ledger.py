@@ -7,7 +7,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from chatkeeper.cli.common import DataDir, Json, actor, console, opened, print_json
-from chatkeeper.services.ledger import verify_ledger
+from chatkeeper.services.ledger import anchor_checkpoints, verify_ledger
 
 ledger_app = typer.Typer(help="The tamper-evident ledger.", no_args_is_help=True)
 EXIT_FINDINGS = 1
@@ -40,3 +40,17 @@ def verify(data_dir: DataDir = None, as_json: Json = False) -> None:
             console.print(table)
     if not report.intact:
         raise typer.Exit(EXIT_FINDINGS)
+
+
+@ledger_app.command("anchor")
+def anchor(data_dir: DataDir = None, as_json: Json = False) -> None:
+    """Publish each log's newest signed checkpoint to the anchor in ledger.anchor."""
+    with opened(data_dir, as_json) as ctx:
+        published = anchor_checkpoints(ctx, actor())
+    if as_json:
+        print_json({"published": published})
+        return
+    for item in published:
+        console.print(f"{item['log']} checkpoint {item['size']} → {item['receipt']}")
+    if not published:
+        console.print("nothing new to anchor")

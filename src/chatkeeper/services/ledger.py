@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from chatkeeper.crypto import decrypt, peek
 from chatkeeper.crypto.errors import CryptoError
 from chatkeeper.domain import Actor
+from chatkeeper.errors import ConfigError
 from chatkeeper.ledger import (
     CompactRange,
     LedgerError,
@@ -25,10 +27,12 @@ from chatkeeper.ledger import (
     verify_checkpoint,
     verify_consistency,
 )
+from chatkeeper.ledger.anchor import open_anchor
 from chatkeeper.services.context import Context
 from chatkeeper.services.keyring import VERIFIER_KEY_FILE, key_folder
 from chatkeeper.store import original as original_record
 from chatkeeper.store.audit import audit_leaf
+from chatkeeper.store.bulk import insert_many
 from chatkeeper.store.keys import KeyDestroyed
 from chatkeeper.store.ledger import (
     AUDIT_LOG,
@@ -312,3 +316,41 @@ def _check_checkpoints(
             except LedgerError as exc:
                 report.findings.append(Finding("checkpoint_inconsistent", target, exc.message))
         previous = (int(size), checkpoint.root_hash)
+
+
+def anchor_checkpoints(ctx: Context, actor: Actor) -> list[dict[str, Any]]:
+    """Publish each log's newest signed checkpoint to the configured anchor (once each)."""
+    setting = ctx.settings.ledger.anchor
+    if not setting:
+        raise ConfigError(
+            "no anchor is configured: set ledger.anchor (for example file:/mnt/notary)",
+            key="ledger.anchor",
+        )
+    anchor = open_anchor(setting)
+    published = []
+    with ctx.archive.writer() as writer:
+        conn = writer.connection
+        for log_id in (MESSAGES_LOG, AUDIT_LOG):
+            row = conn.exec_driver_sql(
+                f"SELECT size, note FROM ledger_checkpoints WHERE log_id = {log_id} "
+                "ORDER BY size DESC"
+            ).first()
+            if row is None:
+                continue
+            size, note = int(row[0]), str(row[1])
+            done = conn.exec_driver_sql(
+                f"SELECT count(*) FROM ledger_anchors WHERE log_id = {log_id} AND size = {size}"
+            ).scalar()
+            if done:
+                continue
+            now = datetime.now(UTC)
+            receipt = anchor.publish(LOG_NAMES[log_id], size, note, now)
+            insert_many(
+                conn,
+                "ledger_anchors",
+                ("log_id", "size", "anchor", "receipt", "anchored_at"),
+                [(log_id, size, setting, receipt, int(now.timestamp() * 1000))],
+            )
+            published.append({"log": LOG_NAMES[log_id], "size": size, "receipt": receipt})
+        writer.audit(actor, "ledger.anchored", details={"published": len(published)})
+    return published

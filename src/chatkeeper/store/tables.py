@@ -303,6 +303,18 @@ ledger_nodes = Table(
     **_MYSQL,
 )
 
+# Checkpoints published to an external anchor, with the anchor's receipt.
+ledger_anchors = Table(
+    "ledger_anchors",
+    metadata,
+    Column("log_id", SmallInteger, primary_key=True, autoincrement=False),
+    Column("size", BigInteger, primary_key=True, autoincrement=False),
+    Column("anchor", String(NAME), primary_key=True),
+    Column("receipt", Text, nullable=False),
+    Column("anchored_at", BigInteger, nullable=False),
+    **_MYSQL,
+)
+
 # Signed checkpoints (C2SP signed notes), one per committed size that was signed.
 ledger_checkpoints = Table(
     "ledger_checkpoints",

@@ -58,8 +58,20 @@ def upgrade() -> None:
         **_MYSQL,
     )
 
+    op.create_table(
+        "ledger_anchors",
+        sa.Column("log_id", sa.SmallInteger(), autoincrement=False, nullable=False),
+        sa.Column("size", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("anchor", sa.String(length=200), nullable=False),
+        sa.Column("receipt", sa.Text(), nullable=False),
+        sa.Column("anchored_at", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("log_id", "size", "anchor", name=op.f("pk_ledger_anchors")),
+        **_MYSQL,
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("ledger_anchors")
     op.drop_table("ledger_checkpoints")
     op.drop_table("ledger_nodes")
     op.drop_table("ledger_logs")
