@@ -15,9 +15,10 @@ from chatkeeper.domain import Actor
 from chatkeeper.services import Context
 from chatkeeper.services.audit import AuditFilter, export_events, list_events
 from chatkeeper.services.conversations import show_conversation
+from chatkeeper.services.evidence import export_evidence
 from chatkeeper.services.ingest import ingest_files
 from chatkeeper.services.keys import rotate_kek
-from chatkeeper.services.ledger import verify_ledger
+from chatkeeper.services.ledger import anchor_checkpoints, verify_ledger
 from chatkeeper.services.privacy import find_by_value, take_offline, unmask_message, unmask_value
 from chatkeeper.services.search import SearchRequest, search
 from chatkeeper.services.stats import archive_stats
@@ -46,6 +47,8 @@ OPERATIONS: list[tuple[str, Callable[[Context, Path], object]]] = [
     ("message.taken_offline", lambda c, t: take_offline(c, ACTOR, "a1", "删除")),
     ("keys.rotated", lambda c, t: rotate_kek(c, ACTOR)),
     ("ledger.verified", lambda c, t: verify_ledger(c, ACTOR)),
+    ("ledger.anchored", lambda c, t: _anchored(c, t)),
+    ("evidence.exported", lambda c, t: export_evidence(c, ACTOR, "ac", t / "e.zip")),
     ("audit.listed", lambda c, t: list_events(c, ACTOR, AuditFilter())),
     ("audit.exported", lambda c, t: export_events(c, ACTOR, AuditFilter(), t / "a.json", "json")),
     (
@@ -55,6 +58,15 @@ OPERATIONS: list[tuple[str, Callable[[Context, Path], object]]] = [
         ),
     ),
 ]
+
+
+def _anchored(ctx: Context, tmp_path: Path) -> object:
+    from chatkeeper.config import LedgerConfig
+
+    ctx.settings = ctx.settings.model_copy(
+        update={"ledger": LedgerConfig(anchor=f"file:{tmp_path / 'notary'}")}
+    )
+    return anchor_checkpoints(ctx, ACTOR)
 
 
 @pytest.mark.parametrize(("action", "operation"), OPERATIONS, ids=[a for a, _ in OPERATIONS])
@@ -74,6 +86,7 @@ def test_the_list_names_every_service_operation() -> None:
     """A new service function must be added here (and audited) to keep this list complete."""
     import chatkeeper.services.audit as a
     import chatkeeper.services.conversations as c
+    import chatkeeper.services.evidence as ev
     import chatkeeper.services.ingest as i
     import chatkeeper.services.keys as k
     import chatkeeper.services.ledger as led
@@ -83,7 +96,7 @@ def test_the_list_names_every_service_operation() -> None:
 
     public = {
         f"{m.__name__}.{name}"
-        for m in (a, c, i, k, led, p, s, st)
+        for m in (a, c, ev, i, k, led, p, s, st)
         for name, value in vars(m).items()
         if callable(value)
         and getattr(value, "__module__", "") == m.__name__
@@ -101,6 +114,8 @@ def test_the_list_names_every_service_operation() -> None:
         "chatkeeper.services.privacy.take_offline",
         "chatkeeper.services.keys.rotate_kek",
         "chatkeeper.services.ledger.verify_ledger",
+        "chatkeeper.services.ledger.anchor_checkpoints",
+        "chatkeeper.services.evidence.export_evidence",
         "chatkeeper.services.audit.list_events",
         "chatkeeper.services.audit.export_events",
         "chatkeeper.services.ingest.ingest_files",
