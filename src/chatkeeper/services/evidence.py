@@ -24,7 +24,7 @@ import orjson
 from chatkeeper.crypto import decrypt, peek
 from chatkeeper.domain import Actor
 from chatkeeper.errors import NotFound, StoreError
-from chatkeeper.ledger import MerkleLog, hash_algorithm
+from chatkeeper.ledger import hash_algorithm
 from chatkeeper.services.context import Context
 from chatkeeper.services.conversations import show_conversation
 from chatkeeper.services.keyring import VERIFIER_KEY_FILE, key_folder
@@ -113,9 +113,7 @@ def _entries(
         str(conn.exec_driver_sql(
             f"SELECT algorithm FROM ledger_logs WHERE log_id = {MESSAGES_LOG}").scalar())
     )  # fmt: skip
-    current = int(conn.exec_driver_sql(
-        f"SELECT size FROM ledger_logs WHERE log_id = {MESSAGES_LOG}").scalar())  # fmt: skip
-    log = MerkleLog(SqlNodeStore(conn, MESSAGES_LOG), algorithm, current)
+    store = SqlNodeStore(conn, MESSAGES_LOG)
     platform, external = conversation["platform"], conversation["conversation_id"]
     mark = "?" if ctx.archive.dialect == "sqlite" else "%s"
     rows = conn.exec_driver_sql(
@@ -145,7 +143,8 @@ def _entries(
             "salt": base64.b64encode(original["salt"] or b"").decode(),
             "content": original["text"] or "",
             "inclusion_proof": [
-                base64.b64encode(h).decode() for h in log.inclusion_proof(int(index), size)
+                base64.b64encode(h).decode()
+                for h in store.inclusion_proof(int(index), size, algorithm)
             ],
         })  # fmt: skip
     return entries, note, size

@@ -24,6 +24,8 @@ from chatkeeper.ledger import (
     Node,
     SigningKey,
     hash_algorithm,
+    inclusion_node_ids,
+    inclusion_proof,
     sign_checkpoint,
 )
 from chatkeeper.store.bulk import insert_many, select_in
@@ -106,6 +108,33 @@ class SqlNodeStore:
             ("log_id", "level", "idx", "hash"),
             [(self.log_id, n.level, n.index, n.hash) for n in nodes],
         )
+
+    def fetch(self, ids: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+        """Many nodes in one query (a proof's nodes: see ``inclusion_node_ids``)."""
+        wanted = sorted(set(ids))
+        if not wanted:
+            return {}
+        m = self._mark
+        # One point look-up per node, by primary key, in one round trip (an OR of pairs would
+        # make some planners scan).
+        point = (
+            f"SELECT level, idx, hash FROM ledger_nodes "
+            f"WHERE log_id = {m} AND level = {m} AND idx = {m}"
+        )
+        rows = self.connection.exec_driver_sql(
+            " UNION ALL ".join([point] * len(wanted)),
+            tuple(value for node in wanted for value in (self.log_id, *node)),
+        )
+        return {(int(level), int(idx)): bytes(h) for level, idx, h in rows}
+
+    def inclusion_proof(self, index: int, size: int, algorithm: HashAlgorithm) -> list[bytes]:
+        """A leaf's inclusion proof with every node it needs read in one query."""
+        nodes = self.fetch(inclusion_node_ids(index, size))
+
+        def get(level: int, idx: int) -> bytes:
+            return nodes[(level, idx)] if (level, idx) in nodes else self.get(level, idx)
+
+        return inclusion_proof(index, size, get, algorithm)
 
     def leaf_hashes(self, indexes: list[int]) -> dict[int, bytes]:
         """Level-0 nodes by index."""
