@@ -178,3 +178,24 @@ class TestAnchor:
         assert len(dropped) == 1
         checkpoint = verify_checkpoint(dropped[0].read_text(), verifier.public_key, verifier.name)
         assert checkpoint.size == 12
+
+
+def test_an_operation_without_the_keys_loaded_still_ends_signed(loaded, data_dir):
+    """GIVEN a fresh process that never loads the encryption keys (a plain search) WHEN it
+    records its audit event THEN the audit log's newest checkpoint covers that event."""
+    from chatkeeper.config import load_settings
+    from chatkeeper.services import open_context
+    from chatkeeper.services.search import SearchRequest, search
+
+    settings = loaded.settings
+    fresh = open_context(load_settings(data_dir=data_dir, database_url=settings.database_url))
+    try:
+        search(fresh, ACTOR, SearchRequest("补充"))
+        with fresh.archive.reader() as conn:
+            size = conn.exec_driver_sql("SELECT size FROM ledger_logs WHERE log_id = 2").scalar()
+            signed = conn.exec_driver_sql(
+                "SELECT max(size) FROM ledger_checkpoints WHERE log_id = 2"
+            ).scalar()
+        assert signed == size == 3
+    finally:
+        fresh.close()

@@ -45,6 +45,17 @@ class Context:
             owned = writer.data_keys({("system", name) for name in SYSTEM_KEYS})
         self._system = {name: owned[("system", name)].material for name in SYSTEM_KEYS}
 
+    def load_signer(self) -> None:
+        """Load the checkpoint-signing key alone (a file read, no KEK), where it exists, so
+        that every audited operation ends with a signed checkpoint."""
+        from chatkeeper.services.keyring import load_signer
+        from chatkeeper.store.keys import KeyUnavailable
+
+        try:
+            self.archive.ledger_signer = load_signer(self.settings)
+        except KeyUnavailable:
+            self.archive.ledger_signer = None  # a data folder from before the ledger
+
     def system_key(self, name: str) -> bytes:
         """The material of a system key (blind index, pseudonyms), loading keys if needed."""
         self.load_keys()
@@ -82,4 +93,6 @@ def open_context(settings: Settings, *, create: bool = False) -> Context:
     context = Context(settings, archive)
     if create:
         context.load_keys(create=True)
+    else:
+        context.load_signer()
     return context
