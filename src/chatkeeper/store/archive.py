@@ -381,18 +381,3 @@ class SqlArchive:
             stamp = time.strftime("%Y-%m-%d", time.gmtime(int(days) * 86_400))
             out.append((stamp, int(count)))
         return out
-
-    def iter_scan(self, connection: Connection) -> Iterator[dict[str, Any]]:
-        """Every message with its filter values, for the linear-scan baseline and checks."""
-        m, c = tables.messages, tables.conversations
-        query = select(
-            m.c.id,
-            m.c.text,
-            m.c.sender_role,
-            m.c.agent_id,
-            c.c.platform_id,
-            c.c.department_id,
-            c.c.customer_id,
-            c.c.service_type_id,
-        ).join(c, c.c.id == m.c.conversation_id)
-        yield from (dict(row) for row in connection.execute(query).mappings())
