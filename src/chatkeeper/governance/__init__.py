@@ -1,0 +1,1 @@
+"""Governance: roles, the permission matrix, approvals, access grants and review (pure rules)."""
