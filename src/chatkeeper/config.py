@@ -21,6 +21,14 @@ the setting and what is valid; nothing falls back silently.
 | privacy.kek_env | CHATKEEPER_PRIVACY__KEK_ENV | CHATKEEPER_KEK |
 | privacy.masking | CHATKEEPER_PRIVACY__MASKING | {} (every type: mask) |
 | ledger.anchor | CHATKEEPER_LEDGER__ANCHOR | none (KIND:SPEC, e.g. file:/mnt/notary) |
+| governance.approval_ttl_hours | CHATKEEPER_GOVERNANCE__APPROVAL_TTL_HOURS | 72 |
+| governance.grant_days | CHATKEEPER_GOVERNANCE__GRANT_DAYS | 7 |
+| governance.grant_max_days | CHATKEEPER_GOVERNANCE__GRANT_MAX_DAYS | 90 |
+| governance.approvals | CHATKEEPER_GOVERNANCE__APPROVALS | key operations (docs/permissions.md) |
+| governance.review_days | CHATKEEPER_GOVERNANCE__REVIEW_DAYS | agent 2, supervisor 3, legal 5 |
+| governance.review_level | CHATKEEPER_GOVERNANCE__REVIEW_LEVEL | high |
+| classify.rules_file | CHATKEEPER_CLASSIFY__RULES_FILE | the shipped rules |
+| classify.lexicon_file | CHATKEEPER_CLASSIFY__LEXICON_FILE | the shipped lexicon |
 """
 
 from __future__ import annotations
@@ -30,10 +38,13 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from chatkeeper.errors import ConfigError
+from chatkeeper.governance.approvals import DEFAULT_RULES, ApprovalRule
+from chatkeeper.governance.permissions import PERMISSIONS
+from chatkeeper.governance.roles import Role
 from chatkeeper.privacy.findings import PiiType
 from chatkeeper.privacy.operators import Operator
 from chatkeeper.store.engine import sqlite_url
@@ -85,6 +96,72 @@ class LedgerConfig(BaseModel):
     anchor: str | None = None
 
 
+class ApprovalRuleConfig(BaseModel):
+    """Who must approve one operation, and how many of them."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    approvers: list[Role] = Field(min_length=1)
+    count: int = Field(1, ge=1, le=5)
+
+
+class GovernanceConfig(BaseModel):
+    """Approvals, grants and review deadlines (see docs/permissions.md)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    approval_ttl_hours: int = Field(72, ge=1, le=24 * 90)
+    grant_days: int = Field(7, ge=1, le=365)
+    grant_max_days: int = Field(90, ge=1, le=3650)
+    # Operation -> rule, over the defaults; an empty table ({}) for an operation removes its rule.
+    approvals: dict[str, ApprovalRuleConfig | dict[str, Any]] = Field(default_factory=dict)
+    review_days: dict[str, int] = Field(
+        default_factory=lambda: {"agent": 2, "supervisor": 3, "legal": 5}
+    )
+    review_level: Literal["low", "medium", "high"] = "high"
+
+    @field_validator("approvals")
+    @classmethod
+    def _known_operations(
+        cls, value: dict[str, ApprovalRuleConfig | dict[str, Any]]
+    ) -> dict[str, ApprovalRuleConfig | dict[str, Any]]:
+        known = set(PERMISSIONS) | set(DEFAULT_RULES)
+        for operation, rule in value.items():
+            if operation not in known:
+                raise ValueError(
+                    f"'{operation}' is not an operation; known: {', '.join(sorted(known))}"
+                )
+            if isinstance(rule, dict) and rule:
+                raise ValueError(f"'{operation}': give approvers (and count), or {{}} for none")
+        return value
+
+    @field_validator("review_days")
+    @classmethod
+    def _stages(cls, value: dict[str, int]) -> dict[str, int]:
+        for stage, days in value.items():
+            if stage not in ("agent", "supervisor", "legal"):
+                raise ValueError(f"'{stage}' is not a review stage (agent, supervisor, legal)")
+            if not 1 <= days <= 365:
+                raise ValueError(f"review_days.{stage} must be between 1 and 365")
+        return value
+
+    def rules(self) -> dict[str, ApprovalRule]:
+        """The effective approval rules: the defaults with configuration applied."""
+        out = dict(DEFAULT_RULES)
+        for operation, rule in self.approvals.items():
+            if isinstance(rule, ApprovalRuleConfig):
+                out[operation] = ApprovalRule(frozenset(rule.approvers), rule.count)
+            else:
+                out.pop(operation, None)
+        return out
+
+
+class ClassifyConfig(BaseModel):
+    """Classification rules and the risk lexicon (see docs/classification.md)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    rules_file: Path | None = None
+    lexicon_file: Path | None = None
+
+
 class Settings(BaseSettings):
     """Every setting of ChatKeeper; see the table in the module docstring."""
 
@@ -99,6 +176,8 @@ class Settings(BaseSettings):
     display: DisplayConfig = DisplayConfig()
     privacy: PrivacyConfig = PrivacyConfig()
     ledger: LedgerConfig = LedgerConfig()
+    governance: GovernanceConfig = GovernanceConfig()
+    classify: ClassifyConfig = ClassifyConfig()
 
     @property
     def effective_database_url(self) -> str:

@@ -10,6 +10,8 @@ The tree::
     ├── CryptoError                 (chatkeeper.crypto.errors) a ciphertext, key or key file
     ├── LedgerError                 (chatkeeper.ledger.errors) a proof, leaf, node or checkpoint
     ├── KeyDestroyed / KeyUnavailable  (chatkeeper.store.keys) a data key or the KEK
+    ├── GovernanceError / AuthenticationFailed / PermissionDenied / ApprovalRequired /
+    │   ApprovalInvalid  (chatkeeper.governance.errors) who may do what
     ├── IngestError                 a source file cannot be read at all
     │   └── RecordError             one record is bad (names file, line, field)
     └── SearchError
@@ -61,6 +63,14 @@ class ErrorCode(StrEnum):
     CHECKPOINT_UNSIGNED = "checkpoint_unsigned"
     CHECKPOINT_SIGNATURE_INVALID = "checkpoint_signature_invalid"
     CHECKPOINT_ORIGIN_MISMATCH = "checkpoint_origin_mismatch"
+    GOVERNANCE_INVALID = "governance_invalid"
+    AUTHENTICATION_FAILED = "authentication_failed"
+    PERMISSION_DENIED = "permission_denied"
+    APPROVAL_REQUIRED = "approval_required"
+    APPROVAL_INVALID = "approval_invalid"
+    SELF_APPROVAL = "self_approval"
+    RETENTION_BELOW_FLOOR = "retention_below_floor"
+    LEGAL_HOLD_ACTIVE = "legal_hold_active"
 
 
 class ChatKeeperError(Exception):

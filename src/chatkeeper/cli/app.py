@@ -5,7 +5,10 @@ from __future__ import annotations
 import typer
 
 from chatkeeper import __version__
+from chatkeeper.cli.access import access_app
+from chatkeeper.cli.approvals import approvals_app
 from chatkeeper.cli.audit import audit_app
+from chatkeeper.cli.common import SESSION
 from chatkeeper.cli.demo import demo
 from chatkeeper.cli.evidence import evidence_app
 from chatkeeper.cli.ingest import ingest
@@ -17,6 +20,7 @@ from chatkeeper.cli.search import search_command
 from chatkeeper.cli.show import show
 from chatkeeper.cli.stats import stats
 from chatkeeper.cli.unmask import offline, unmask
+from chatkeeper.cli.users import user_app
 
 app = typer.Typer(
     name="chatkeeper",
@@ -38,6 +42,9 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(audit_app, name="audit")
 app.add_typer(evidence_app, name="evidence")
+app.add_typer(user_app, name="user")
+app.add_typer(approvals_app, name="approvals")
+app.add_typer(access_app, name="access")
 
 
 def _version(value: bool) -> None:
@@ -51,8 +58,15 @@ def _main(
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Print the version."
     ),
+    user: str | None = typer.Option(
+        None,
+        "--user",
+        envvar="CHATKEEPER_USER",
+        help="Act as this user (password: CHATKEEPER_PASSWORD or a prompt; or CHATKEEPER_TOKEN).",
+    ),
 ) -> None:
     """ChatKeeper: the system of record for customer-service chat conversations."""
+    SESSION.user = user
 
 
 def main() -> None:

@@ -10,11 +10,17 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from chatkeeper.cli.common import Json, actor, console, guarded, print_json
+from chatkeeper.cli.common import Json, console, guarded, print_json, system_actor
 from chatkeeper.config import load_settings
-from chatkeeper.services.demo import build_demo, example_conversation, write_dataset
+from chatkeeper.services.demo import build_demo, demo_users, example_conversation, write_dataset
+
+ACTOR = system_actor("demo")
 
 NEXT_STEPS = """
+Users admin, legal, supervisor (投诉处理部) and auditor share the password [bold]{password}[/]
+(also in {folder}/demo-users.txt). Sign in as legal, then:
+  export CHATKEEPER_USER=legal CHATKEEPER_PASSWORD={password}
+
 [bold]Try next[/] (the data folder is {folder}):
   {prog} search 退款 --data-dir {folder}
   {prog} search 发票 --service-type transaction --data-dir {folder}
@@ -22,7 +28,8 @@ NEXT_STEPS = """
   {prog} search "律师 OR 起诉" --sort relevance --limit 5 --data-dir {folder}
   {prog} search 退 --tag vip --role customer --limit 5 --data-dir {folder}
   {prog} show {conversation} --data-dir {folder}
-  {prog} stats --data-dir {folder}
+  {prog} stats --by week --data-dir {folder}
+  CHATKEEPER_USER=supervisor {prog} stats --data-dir {folder}     (投诉处理部 only)
 """
 
 
@@ -57,7 +64,7 @@ def demo(
         return
     settings = guarded(as_json, lambda: load_settings(data_dir=data_dir))
     if as_json or not console.is_terminal:
-        ctx, report = guarded(as_json, lambda: build_demo(settings, actor(), messages, seed))
+        ctx, report = guarded(as_json, lambda: build_demo(settings, ACTOR, messages, seed))
     else:
         columns = (
             TextColumn("[bold]demo"),
@@ -70,20 +77,24 @@ def demo(
             ctx, report = guarded(
                 as_json,
                 lambda: build_demo(
-                    settings, actor(), messages, seed, progress=lambda n: bar.advance(task, n)
+                    settings, ACTOR, messages, seed, progress=lambda n: bar.advance(task, n)
                 ),
             )
-    conversation = example_conversation(ctx, actor()) or "CONVERSATION_ID"
+    conversation = example_conversation(ctx, ACTOR) or "CONVERSATION_ID"
+    password, users = guarded(as_json, lambda: demo_users(ctx, ACTOR))
     ctx.close()
     if as_json:
-        print_json({**report.as_dict(), "data_dir": str(data_dir)})
+        print_json({**report.as_dict(), "data_dir": str(data_dir), "users": users,
+                    "password": password})  # fmt: skip
         return
     console.print(
         f"ingested [bold green]{report.ingested}[/] messages into {data_dir} "
         f"(duplicates {report.duplicates}, rejected {report.rejected})"
     )
     console.print(
-        NEXT_STEPS.format(folder=data_dir, conversation=conversation, prog=_program()),
+        NEXT_STEPS.format(
+            folder=data_dir, conversation=conversation, prog=_program(), password=password
+        ),
         soft_wrap=True,
         highlight=False,
     )

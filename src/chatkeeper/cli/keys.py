@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import typer
 
-from chatkeeper.cli.common import DataDir, Json, actor, console, opened, print_json
+from chatkeeper.cli.common import Approval, DataDir, Json, actor, console, opened, print_json
 from chatkeeper.services.keys import rotate_kek
 
 keys_app = typer.Typer(help="Encryption keys.", no_args_is_help=True)
 
 
 @keys_app.command("rotate")
-def rotate(data_dir: DataDir = None, as_json: Json = False) -> None:
+def rotate(approval: Approval = None, data_dir: DataDir = None, as_json: Json = False) -> None:
     """Replace the key-encryption key and rewrap every data key under the new one."""
     with opened(data_dir, as_json) as ctx:
-        result = rotate_kek(ctx, actor())
+        result = rotate_kek(ctx, actor(), approval)
     if as_json:
         print_json(result)
     else:

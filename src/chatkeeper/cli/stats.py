@@ -1,4 +1,5 @@
-"""``chatkeeper stats``: counts by platform, service type, department and day."""
+"""``chatkeeper stats``: counts by platform, service type, department and day, week or
+month, within what the user may see."""
 
 from __future__ import annotations
 
@@ -12,13 +13,14 @@ from chatkeeper.services.stats import archive_stats
 
 
 def stats(
-    days: Annotated[int, typer.Option(help="How many most recent days to list.")] = 14,
+    days: Annotated[int, typer.Option(help="How many most recent periods to list.")] = 14,
+    by: Annotated[str, typer.Option("--by", help="Time axis: day, week or month.")] = "day",
     data_dir: DataDir = None,
     as_json: Json = False,
 ) -> None:
     """Show how much the archive holds, and where from."""
     with opened(data_dir, as_json) as ctx:
-        result = archive_stats(ctx, actor())
+        result = archive_stats(ctx, actor(), by)
     if as_json:
         print_json(result)
         return
@@ -32,9 +34,9 @@ def stats(
         for row in result[f"by_{dimension}"]:
             table.add_row(row["value"], str(row["conversations"]), str(row["messages"]))
         console.print(table)
-    table = Table(title=f"messages per day (last {days} days with messages)")
-    table.add_column("day")
+    table = Table(title=f"messages per {by} (last {days} with messages)")
+    table.add_column(by)
     table.add_column("messages", justify="right")
-    for row in result["by_day"][-days:]:
-        table.add_row(row["day"], str(row["messages"]))
+    for row in result[f"by_{by}"][-days:]:
+        table.add_row(row[by], str(row["messages"]))
     console.print(table)

@@ -6,7 +6,16 @@ from typing import Annotated
 
 import typer
 
-from chatkeeper.cli.common import DataDir, Json, actor, console, guarded, opened, print_json
+from chatkeeper.cli.common import (
+    Approval,
+    DataDir,
+    Json,
+    actor,
+    console,
+    guarded,
+    opened,
+    print_json,
+)
 from chatkeeper.errors import SearchError
 from chatkeeper.services.privacy import take_offline, unmask_message, unmask_value
 
@@ -21,20 +30,21 @@ def unmask(
         int | None, typer.Option("--at", help="Only the value starting at this offset.")
     ] = None,
     platform: Platform = None,
+    approval: Approval = None,
     data_dir: DataDir = None,
     as_json: Json = False,
 ) -> None:
     """Show a message's original text (or one value of it). Recorded, with the reason."""
     if at is not None:
         with opened(data_dir, as_json) as ctx:
-            value = unmask_value(ctx, actor(), message_id, at, reason, platform)
+            value = unmask_value(ctx, actor(), message_id, at, reason, platform, approval)
         if as_json:
             print_json({"message_id": message_id, "at": at, "value": value})
         else:
             console.print(value, markup=False, highlight=False)
         return
     with opened(data_dir, as_json) as ctx:
-        result = unmask_message(ctx, actor(), message_id, reason, platform)
+        result = unmask_message(ctx, actor(), message_id, reason, platform, approval)
     if as_json:
         print_json({"conversation_id": result.conversation_id, "message_id": result.message_id,
                     "text": result.text})  # fmt: skip
@@ -59,13 +69,14 @@ def offline(
         str | None, typer.Option(help="Only this part, START:END in the original text.")
     ] = None,
     platform: Platform = None,
+    approval: Approval = None,
     data_dir: DataDir = None,
     as_json: Json = False,
 ) -> None:
     """Take a message (or one span of it) offline (下线): its original is destroyed for good."""
     bounds = guarded(as_json, lambda: _span(span))
     with opened(data_dir, as_json) as ctx:
-        result = take_offline(ctx, actor(), message_id, reason, bounds, platform)
+        result = take_offline(ctx, actor(), message_id, reason, bounds, platform, approval)
     if as_json:
         print_json(result)
     else:

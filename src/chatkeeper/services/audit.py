@@ -12,12 +12,13 @@ import orjson
 
 from chatkeeper.domain import Actor
 from chatkeeper.errors import SearchError, StoreError
+from chatkeeper.services.authz import authorize
 from chatkeeper.services.context import Context
 from chatkeeper.services.search import format_time
 
 COLUMNS = (
     "ledger_index", "at", "actor", "roles", "action", "target_kind", "target_id", "source",
-    "address", "reason", "result", "details",
+    "address", "reason", "result", "details", "approval_id",
 )  # fmt: skip
 
 
@@ -34,6 +35,7 @@ class AuditFilter:
 
 def list_events(ctx: Context, actor: Actor, query: AuditFilter) -> list[dict[str, Any]]:
     """Events, newest first, as dictionaries (times in ISO 8601); the listing is audited."""
+    authorize(ctx, actor, "audit.list")
     rows = _events(ctx, query)
     with ctx.archive.writer() as writer:
         writer.audit(actor, "audit.listed", details={"events": len(rows)})
@@ -75,6 +77,7 @@ def _events(ctx: Context, query: AuditFilter) -> list[dict[str, Any]]:
 
 def export_events(ctx: Context, actor: Actor, query: AuditFilter, path: Path, fmt: str) -> int:
     """Write events to a CSV or JSON file; the export is itself an audited event."""
+    authorize(ctx, actor, "audit.export")
     if fmt not in ("csv", "json"):
         raise SearchError("the export format must be csv or json", field="format")
     rows = _events(ctx, query)

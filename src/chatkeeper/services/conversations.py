@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 
 from chatkeeper.domain import Actor
+from chatkeeper.services.authz import authorize, check_reach
 from chatkeeper.services.context import Context
 from chatkeeper.services.search import format_time
 
@@ -28,14 +29,18 @@ def show_conversation(
     ctx: Context, actor: Actor, conversation_id: str, platform: str | None = None
 ) -> Transcript:
     """The transcript of a conversation (``NotFound`` if there is none)."""
+    permit = authorize(ctx, actor, "conversation.view")
     offset = ctx.settings.display.utc_offset_minutes
     with ctx.archive.reader() as connection:
         row = ctx.archive.find_conversation(connection, conversation_id, platform)
+        check_reach(permit, actor, row["id"], row["department_id"], conversation_id)
         messages = ctx.archive.transcript(connection, row["id"])
         agents = ctx.archive.agents_of(connection, row["id"])
+    grants = permit.grants_for(row["id"], row["department_id"])
     with ctx.archive.writer() as writer:
         writer.audit(actor, "conversation.viewed", target_kind="conversation",
-                     target_id=f"{row['platform']}:{row['external_id']}")  # fmt: skip
+                     target_id=f"{row['platform']}:{row['external_id']}",
+                     details={"grants": grants} if grants else None)  # fmt: skip
     conversation = {
         "conversation_id": row["external_id"],
         "platform": row["platform"],

@@ -8,6 +8,8 @@ from pathlib import Path
 from chatkeeper.config import Settings
 from chatkeeper.domain import Actor
 from chatkeeper.errors import StoreError
+from chatkeeper.governance.passwords import new_password
+from chatkeeper.services.accounts import add_user, create_first_admin
 from chatkeeper.services.context import Context, open_context
 from chatkeeper.services.ingest import IngestReport, Progress, ingest_files
 
@@ -56,3 +58,25 @@ def build_demo(
     ctx = open_context(settings, create=True)
     report = ingest_files(ctx, actor, [data_file], "jsonl", progress=progress)
     return ctx, report
+
+
+DEMO_USERS = (
+    ("legal", "legal", ()),
+    ("supervisor", "supervisor", ("投诉处理部",)),
+    ("auditor", "auditor", ()),
+)
+
+
+def demo_users(ctx: Context, actor: Actor) -> tuple[str, list[str]]:
+    """Sign-ins for trying the demo: the first admin and a legal, a supervisor (投诉处理部)
+    and an auditor user, all with one generated password (written to the demo folder too)."""
+    password = new_password()
+    create_first_admin(ctx, password)
+    names = ["admin"]
+    for name, role, departments in DEMO_USERS:
+        add_user(ctx, actor, name, role, password, departments)
+        names.append(name)
+    path = ctx.data_dir / "demo-users.txt"
+    path.write_text("".join(f"{name} {password}\n" for name in names), encoding="utf-8")
+    path.chmod(0o600)
+    return password, names

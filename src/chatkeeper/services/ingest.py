@@ -25,6 +25,7 @@ from chatkeeper.ingest.pipeline import (
 )
 from chatkeeper.ingest.privacy import ProtectStep, SealStep
 from chatkeeper.ingest.worker import prepared_batches
+from chatkeeper.services.authz import authorize
 from chatkeeper.services.context import Context
 
 Progress = Callable[[int], None]
@@ -122,6 +123,7 @@ def ingest_files(
     Each batch commits on its own, so an interrupted run keeps what it acknowledged and a
     re-run of the same files adds only what is missing.
     """
+    authorize(ctx, actor, "ingest.run")
     get_format(fmt_name)  # an unknown format is refused before anything is recorded
     for path in paths:
         if not path.is_file():

@@ -129,7 +129,7 @@ def _check_audit(
     """Recompute every audit event's leaf; returns the stored leaf hashes by index."""
     leaves = store.leaf_hashes(list(range(size))) if size else {}
     columns = ("at", "actor", "roles", "action", "target_kind", "target_id", "source",
-               "address", "reason", "result", "details", "ledger_index")  # fmt: skip
+               "address", "reason", "result", "details", "ledger_index", "approval_id")  # fmt: skip
     seen: set[int] = set()
     rows = conn.exec_driver_sql(f"SELECT {', '.join(columns)} FROM audit_events ORDER BY id")
     for values in rows:

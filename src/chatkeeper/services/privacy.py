@@ -17,6 +17,7 @@ from chatkeeper.privacy.analyzer import default_analyzer
 from chatkeeper.privacy.findings import Finding, PiiType, Reason
 from chatkeeper.privacy.normalise import canonical_value
 from chatkeeper.privacy.operators import apply
+from chatkeeper.services.authz import Permit, authorize, authorized, check_reach
 from chatkeeper.services.context import Context
 from chatkeeper.services.search import SearchResult, hit
 from chatkeeper.store import original as original_record
@@ -53,6 +54,7 @@ def find_by_value(ctx: Context, actor: Actor, value: str, limit: int = 100) -> S
     The value itself is never stored, logged or put in an index: only its keyed hash is
     compared.
     """
+    permit = authorize(ctx, actor, "pii.search")
     if not value.strip():
         raise SearchError("the value to look for is empty", field="pii")
     key = ctx.system_key("blind-index")
@@ -60,11 +62,15 @@ def find_by_value(ctx: Context, actor: Actor, value: str, limit: int = 100) -> S
         {blind_index(key, kind, canonical_value(kind, value.strip())) for kind in _kinds_of(value)}
     )
     with ctx.archive.writer() as writer:
-        rows = ctx.archive.vault_messages(writer.connection, blinds)
+        found = ctx.archive.vault_messages(writer.connection, blinds)
+        by_id = ctx.archive.messages_by_id(writer.connection, found)
+        rows = [
+            i for i in found
+            if i in by_id and permit.covers(by_id[i]["conversation_pk"], by_id[i]["department_id"])
+        ]  # fmt: skip
         writer.audit(actor, "pii.searched", result="ok",
                      details={"messages": len(rows)})  # fmt: skip
-        by_id = ctx.archive.messages_by_id(writer.connection, rows[:limit])
-    hits = [hit(r, r["text"] or "") for r in (by_id[i] for i in rows[:limit] if i in by_id)]
+    hits = [hit(by_id[i], by_id[i]["text"] or "") for i in rows[:limit]]
     return SearchResult(len(rows), hits, limit, 0)
 
 
@@ -88,18 +94,36 @@ def _original(ctx: Context, connection: Any, row: dict[str, Any]) -> dict[str, A
     return original_record.unpack(decrypt(bytes(row["ciphertext"]), key, context), row["text"])
 
 
+def _reached(ctx: Context, actor: Actor, permit: Permit, connection: Any, message_id: str,
+             platform: str | None) -> dict[str, Any]:  # fmt: skip
+    row = ctx.archive.message_row(connection, message_id, platform)
+    check_reach(permit, actor, row["conversation_pk"], row["department_id"], row["conversation_id"])
+    return row
+
+
 def unmask_message(
-    ctx: Context, actor: Actor, message_id: str, reason: str, platform: str | None = None
+    ctx: Context,
+    actor: Actor,
+    message_id: str,
+    reason: str,
+    platform: str | None = None,
+    approval: int | None = None,
 ) -> Unmasked:
-    """The original text of one message; recorded with the reason given."""
+    """The original text of one message; a key operation (it needs an approval), recorded
+    with the reason given."""
     if not reason.strip():
         raise SearchError("unmasking needs a reason", field="reason")
+    params = {"message": message_id, "platform": platform, "value_at": None}
     ctx.load_keys()  # before the write transaction: loading may write the system keys
-    with ctx.archive.writer() as writer:
-        row = ctx.archive.message_row(writer.connection, message_id, platform)
+    with (
+        authorized(ctx, actor, "message.unmask", params, approval, reason=reason) as permit,
+        ctx.archive.writer() as writer,
+    ):
+        row = _reached(ctx, actor, permit, writer.connection, message_id, platform)
         original = _original(ctx, writer.connection, row)
         writer.audit(actor, "message.unmasked", target_kind="message",
             target_id=f"{row['platform']}:{row['message_id']}", reason=reason,
+            approval_id=permit.approval_id,
         )  # fmt: skip
     return Unmasked(row["conversation_id"], row["message_id"], original.get("text"))
 
@@ -111,13 +135,19 @@ def unmask_value(
     start: int,
     reason: str,
     platform: str | None = None,
+    approval: int | None = None,
 ) -> str:
-    """One personal value of a message, from the vault (the span starting at ``start``)."""
+    """One personal value of a message, from the vault (the span starting at ``start``);
+    a key operation like :func:`unmask_message`."""
     if not reason.strip():
         raise SearchError("unmasking needs a reason", field="reason")
+    params = {"message": message_id, "platform": platform, "value_at": start}
     ctx.load_keys()
-    with ctx.archive.writer() as writer:
-        row = ctx.archive.message_row(writer.connection, message_id, platform)
+    with (
+        authorized(ctx, actor, "message.unmask", params, approval, reason=reason) as permit,
+        ctx.archive.writer() as writer,
+    ):
+        row = _reached(ctx, actor, permit, writer.connection, message_id, platform)
         entry = ctx.archive.vault_entry(writer.connection, row["id"], start)
         if entry is None:
             raise NotFound(
@@ -129,7 +159,7 @@ def unmask_value(
         value = decrypt(ciphertext, key, f"{row['platform']}:{row['message_id']}".encode())
         writer.audit(actor, "value.unmasked", target_kind="message",
             target_id=f"{row['platform']}:{row['message_id']}", reason=reason,
-            details={"at": start},
+            details={"at": start}, approval_id=permit.approval_id,
         )  # fmt: skip
     return value.decode()
 
@@ -141,6 +171,7 @@ def take_offline(
     reason: str,
     span: tuple[int, int] | None = None,
     platform: str | None = None,
+    approval: int | None = None,
 ) -> dict[str, Any]:
     """Replace a message's original (or one span of it) by its masked form, for good.
 
@@ -149,10 +180,14 @@ def take_offline(
     """
     if not reason.strip():
         raise SearchError("taking offline needs a reason", field="reason")
+    params = {"message": message_id, "platform": platform, "span": list(span) if span else None}
     ctx.load_keys()
-    with ctx.archive.writer() as writer:
+    with (
+        authorized(ctx, actor, "message.take_offline", params, approval, reason=reason) as permit,
+        ctx.archive.writer() as writer,
+    ):
         conn = writer.connection
-        row = ctx.archive.message_row(conn, message_id, platform)
+        row = _reached(ctx, actor, permit, conn, message_id, platform)
         target = f"{row['platform']}:{row['message_id']}"
         if span is None:
             removed = ctx.archive.drop_original(conn, row["id"], None, None)
@@ -174,5 +209,6 @@ def take_offline(
             removed = ctx.archive.drop_original(conn, row["id"], start, end)
         writer.audit(actor, "message.taken_offline", target_kind="message", target_id=target,
             reason=reason, details={"span": list(span) if span else None, "vault_entries": removed},
+            approval_id=permit.approval_id,
         )  # fmt: skip
     return {"message_id": row["message_id"], "span": span, "vault_entries_destroyed": removed}

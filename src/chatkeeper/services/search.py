@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 from chatkeeper.domain import Actor, SenderRole
 from chatkeeper.errors import SearchError
 from chatkeeper.search import filter_token, fold, parse, terms
+from chatkeeper.services.authz import authorize
 from chatkeeper.services.context import Context
 from chatkeeper.store import ids
 from chatkeeper.store.search import ROLE_CODES, IndexQuery
@@ -143,6 +144,7 @@ def hit(row: dict[str, object], snippet_text: str) -> Hit:
 
 def search(ctx: Context, actor: Actor, request: SearchRequest) -> SearchResult:
     """Run a search; ``QuerySyntaxError`` for a bad query, ``SearchError`` for bad filters."""
+    permit = authorize(ctx, actor, "conversations.search")
     node = parse(request.query)
     limit = request.limit if request.limit is not None else ctx.settings.search.default_limit
     if not 0 <= limit <= ctx.settings.search.max_limit:
@@ -179,6 +181,11 @@ def search(ctx: Context, actor: Actor, request: SearchRequest) -> SearchResult:
                 groups.append(tuple(filter_token(letter, value) for value in found))
         if request.sender_roles:
             groups.append(tuple(filter_token("r", ROLE_CODES[r]) for r in request.sender_roles))
+        scope = permit.filter_group()
+        if scope is not None:
+            if not scope:
+                return SearchResult(0, [], limit, request.offset)
+            groups.append(scope)
         result = archive.search_index(
             connection,
             IndexQuery(node, tuple(groups), low, high, request.order, limit, request.offset),
@@ -186,8 +193,11 @@ def search(ctx: Context, actor: Actor, request: SearchRequest) -> SearchResult:
         rows = archive.messages_by_id(connection, result.ids)
     # Recorded without the query or filter values: they may be personal data themselves.
     used = sorted(name for name, value in _filter_values(request) if value)
+    details: dict[str, object] = {"total": result.total, "filters": used}
+    if permit.grants:
+        details["grants"] = sorted(permit.grants)
     with archive.writer() as writer:
-        writer.audit(actor, "messages.searched", details={"total": result.total, "filters": used})
+        writer.audit(actor, "messages.searched", details=details)
     needles = terms(node)
     hits = [
         hit(row, snippet(row["text"], needles))

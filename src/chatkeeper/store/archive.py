@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import orjson
-from sqlalchemy import Integer, cast, func, select, text, update
+from sqlalchemy import Integer, cast, false, func, or_, select, text, true, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
@@ -26,6 +26,9 @@ from chatkeeper.store.keys import KeyStore, KeyUnavailable
 from chatkeeper.store.ledger import LedgerSigner
 from chatkeeper.store.search import IndexQuery, IndexResult, index_for
 from chatkeeper.store.writer import ArchiveWriter
+
+# A reach over conversations: department ids and conversation ids (either may be empty).
+Scope = tuple[frozenset[int], frozenset[int]]
 
 
 class SqlArchive:
@@ -164,12 +167,12 @@ class SqlArchive:
         """
         columns = (
             "id", "message_id", "sent_at", "utc_offset", "sender_role", "msgtype", "text",
-            "recalled_at", "conversation_id", "platform",
+            "recalled_at", "conversation_id", "platform", "conversation_pk", "department_id",
         )  # fmt: skip
         rows = select_in(
             connection,
             "SELECT m.id, m.external_id, m.sent_at, m.utc_offset, m.sender_role, m.msgtype, "
-            "m.text, m.recalled_at, c.external_id, p.code FROM messages m "
+            "m.text, m.recalled_at, c.external_id, p.code, c.id, c.department_id FROM messages m "
             "JOIN conversations c ON c.id = m.conversation_id "
             "JOIN platforms p ON p.id = c.platform_id WHERE m.id IN ({params})",
             ids,
@@ -229,7 +232,8 @@ class SqlArchive:
         """One message by its platform id, with its ciphertext and key id."""
         mark = "?" if self.dialect == "sqlite" else "%s"
         sql = (
-            "SELECT m.id, m.external_id, p.code, c.external_id, m.ciphertext, m.key_id, m.text "
+            "SELECT m.id, m.external_id, p.code, c.external_id, m.ciphertext, m.key_id, m.text, "
+            "c.id, c.department_id "
             "FROM messages m JOIN conversations c ON c.id = m.conversation_id "
             f"JOIN platforms p ON p.id = m.platform_id WHERE m.external_id = {mark}"
         )
@@ -245,7 +249,10 @@ class SqlArchive:
                 f"message id '{message_id}' exists on several platforms; name one with --platform",
                 message_id=message_id,
             )
-        keys = ("id", "message_id", "platform", "conversation_id", "ciphertext", "key_id", "text")
+        keys = (
+            "id", "message_id", "platform", "conversation_id", "ciphertext", "key_id", "text",
+            "conversation_pk", "department_id",
+        )  # fmt: skip
         return dict(zip(keys, rows[0], strict=True))
 
     def vault_entry(
@@ -334,18 +341,33 @@ class SqlArchive:
         )
         return [dict(row) for row in connection.execute(query).mappings()]
 
-    def counts(self, connection: Connection) -> dict[str, int]:
-        """Totals of conversations and messages."""
-        return {
-            "conversations": connection.execute(
-                select(func.count()).select_from(tables.conversations)
-            ).scalar_one(),
-            "messages": connection.execute(
-                select(func.count()).select_from(tables.messages)
-            ).scalar_one(),
-        }
+    @staticmethod
+    def _in_scope(scope: Scope | None) -> Any:
+        """The SQL condition on ``conversations`` of a scope (``None``: everything)."""
+        c = tables.conversations
+        if scope is None:
+            return true()
+        departments, conversations = scope
+        parts = []
+        if departments:
+            parts.append(c.c.department_id.in_(sorted(departments)))
+        if conversations:
+            parts.append(c.c.id.in_(sorted(conversations)))
+        return or_(*parts) if parts else false()
 
-    def counts_by(self, connection: Connection, dimension: str) -> list[tuple[str, int, int]]:
+    def counts(self, connection: Connection, scope: Scope | None = None) -> dict[str, int]:
+        """Totals of conversations and messages (within a scope)."""
+        c = tables.conversations
+        row = connection.execute(
+            select(func.count(), func.coalesce(func.sum(c.c.message_count), 0)).where(
+                self._in_scope(scope)
+            )
+        ).one()
+        return {"conversations": int(row[0]), "messages": int(row[1])}
+
+    def counts_by(
+        self, connection: Connection, dimension: str, scope: Scope | None = None
+    ) -> list[tuple[str, int, int]]:
         """``(value, conversations, messages)`` per platform, service type or department."""
         c = tables.conversations
         label_table, label_column, key = {
@@ -361,13 +383,14 @@ class SqlArchive:
             )
             .select_from(c)
             .outerjoin(label_table, label_table.c.id == key)
+            .where(self._in_scope(scope))
             .group_by(label_table.c[label_column])
             .order_by(func.count().desc())
         )
         return [(row[0] or "-", int(row[1]), int(row[2])) for row in connection.execute(query)]
 
     def messages_per_day(
-        self, connection: Connection, utc_offset_minutes: int
+        self, connection: Connection, utc_offset_minutes: int, scope: Scope | None = None
     ) -> list[tuple[str, int]]:
         """Messages per calendar day in the given time zone offset."""
         shift = utc_offset_minutes * 60_000
@@ -376,6 +399,11 @@ class SqlArchive:
         bucket: Any = cast(day, Integer) if self.dialect == "sqlite" else func.floor(day)
         query = select(bucket.label("d"), func.count()).group_by(text("d")).order_by(text("d"))
         query = query.select_from(tables.messages)
+        if scope is not None:
+            c = tables.conversations
+            query = query.join(c, c.c.id == tables.messages.c.conversation_id).where(
+                self._in_scope(scope)
+            )
         out = []
         for days, count in connection.execute(query):
             stamp = time.strftime("%Y-%m-%d", time.gmtime(int(days) * 86_400))

@@ -23,7 +23,7 @@ from chatkeeper.store.ledger import AUDIT_LOG, LedgerSigner, LedgerWriter
 
 _COLUMNS = (
     "at", "actor", "roles", "action", "target_kind", "target_id", "source", "address",
-    "reason", "result", "details", "ledger_index",
+    "reason", "result", "details", "ledger_index", "approval_id",
 )  # fmt: skip
 
 
@@ -42,7 +42,7 @@ def audit_leaf(row: dict[str, Any]) -> AuditLeaf:
         target_id=str(row["target_id"] or ""),
         result=str(row["result"]),
         source=source,
-        approval_id="",
+        approval_id=str(row["approval_id"]) if row.get("approval_id") is not None else "",
         details_digest=details_digest(committed),
     )
 
@@ -58,6 +58,7 @@ def record(
     reason: str | None = None,
     details: dict[str, Any] | None = None,
     signer: LedgerSigner | None = None,
+    approval_id: int | None = None,
 ) -> None:
     """Append one audit event, and its leaf in the audit log, in the caller's transaction."""
     ledger = LedgerWriter(
@@ -76,6 +77,7 @@ def record(
         "result": result,
         "details": orjson.dumps(details).decode() if details else None,
         "ledger_index": ledger.size,
+        "approval_id": approval_id,
     }
     insert_many(connection, "audit_events", _COLUMNS, [tuple(row[c] for c in _COLUMNS)])
     ledger.append([audit_leaf(row).leaf_hash()])

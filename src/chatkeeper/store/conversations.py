@@ -244,12 +244,12 @@ class Conversations:
             )
         )
         old = [
-            (id_, document(body, state.indexed_meta, role, agent))
+            (id_, document(body, state.indexed_meta, role, agent, state.id))
             for id_, body, role, agent in rows
             if id_ not in batch_ids
         ]
         new = [
-            (id_, document(body, state.meta, role, agent))
+            (id_, document(body, state.meta, role, agent, state.id))
             for id_, body, role, agent in rows
             if id_ not in batch_ids
         ]

@@ -271,6 +271,8 @@ audit_events = Table(
     Column("details", Text),
     # The event's leaf in ledger log 2 (migration 0003).
     Column("ledger_index", BigInteger),
+    # The approval request the operation ran under (migration 0004).
+    Column("approval_id", Integer),
     Index(None, "at"),
     **_MYSQL,
 )
@@ -324,5 +326,166 @@ ledger_checkpoints = Table(
     Column("root", LargeBinary(32), nullable=False),
     Column("note", Text, nullable=False),
     Column("created_at", BigInteger, nullable=False),
+    **_MYSQL,
+)
+
+# -- governance (migration 0004) ------------------------------------------------------------
+
+# One role per user; departments and linked platform agent ids scope what the role reaches.
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(NAME), nullable=False, unique=True),
+    Column("role", String(32), nullable=False),
+    Column("password_hash", String(200), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("created_by", String(NAME), nullable=False),
+    Column("disabled_at", BigInteger),
+    **_MYSQL,
+)
+
+user_departments = Table(
+    "user_departments",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id"), primary_key=True),
+    Column("department_id", Integer, ForeignKey("departments.id"), primary_key=True),
+    **_MYSQL,
+)
+
+# The platform agent ids a user answers as (any platform): an agent's "own" conversations.
+user_agents = Table(
+    "user_agents",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id"), primary_key=True),
+    Column("agent_ref", String(ID), primary_key=True),
+    **_MYSQL,
+)
+
+# API tokens: only the SHA-256 of each (random, 256-bit) token is kept.
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("name", String(NAME), nullable=False),
+    Column("token_hash", LargeBinary(32), nullable=False, unique=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger),
+    Column("revoked_at", BigInteger),
+    **_MYSQL,
+)
+
+# A request to run one key operation with fixed parameters (their fingerprint is what is
+# approved); it runs once, by its requester, before it expires.
+approval_requests = Table(
+    "approval_requests",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("operation", String(64), nullable=False),
+    Column("params", Text, nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("requester", String(NAME), nullable=False),
+    Column("reason", Text),
+    Column("state", String(16), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Column("executed_at", BigInteger),
+    Index(None, "state", "created_at"),
+    **_MYSQL,
+)
+
+approval_decisions = Table(
+    "approval_decisions",
+    metadata,
+    Column("request_id", Integer, ForeignKey("approval_requests.id"), primary_key=True),
+    Column("decider", String(NAME), primary_key=True),
+    Column("decision", String(16), nullable=False),
+    Column("comment", Text),
+    Column("decided_at", BigInteger, nullable=False),
+    **_MYSQL,
+)
+
+# A time-boxed widening of one user's scope: a department, or named conversations of it.
+access_grants = Table(
+    "access_grants",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("department_id", Integer, ForeignKey("departments.id"), nullable=False),
+    Column("request_id", Integer, ForeignKey("approval_requests.id"), nullable=False),
+    Column("whole_department", SmallInteger, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Column("revoked_at", BigInteger),
+    Column("revoked_by", String(NAME)),
+    Index(None, "user_id", "expires_at"),
+    **_MYSQL,
+)
+
+access_grant_conversations = Table(
+    "access_grant_conversations",
+    metadata,
+    Column("grant_id", Integer, ForeignKey("access_grants.id"), primary_key=True),
+    Column("conversation_id", Integer, ForeignKey("conversations.id"), primary_key=True),
+    **_MYSQL,
+)
+
+# The risk lexicon's marks: one row per message with a match (levels 1-3; terms are lexicon
+# entries, never chat text).
+message_risks = Table(
+    "message_risks",
+    metadata,
+    Column("message_id", BigInteger, ForeignKey("messages.id"), primary_key=True),
+    Column("conversation_id", Integer, ForeignKey("conversations.id"), nullable=False),
+    Column("level", SmallInteger, nullable=False),
+    Column("categories", String(NAME), nullable=False),
+    Column("terms", Text, nullable=False),
+    Index(None, "conversation_id"),
+    **_MYSQL,
+)
+
+conversation_class = Table(
+    "conversation_class",
+    metadata,
+    Column("conversation_id", Integer, ForeignKey("conversations.id"), primary_key=True),
+    Column("rule", String(NAME), nullable=False),
+    Column("priority", Integer, nullable=False),
+    Column("risk_level", SmallInteger, nullable=False),
+    Column("risk_terms", Text),
+    Column("classified_at", BigInteger, nullable=False),
+    Index(None, "risk_level"),
+    **_MYSQL,
+)
+
+# Three-level review of a risky conversation: agent -> supervisor -> legal.
+review_items = Table(
+    "review_items",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("conversation_id", Integer, ForeignKey("conversations.id"), nullable=False),
+    Column("stage", String(16), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("risk_level", SmallInteger, nullable=False),
+    Column("opened_at", BigInteger, nullable=False),
+    Column("due_at", BigInteger, nullable=False),
+    Column("closed_at", BigInteger),
+    Column("outcome", String(16)),
+    UniqueConstraint("conversation_id"),
+    Index(None, "state", "due_at"),
+    **_MYSQL,
+)
+
+review_steps = Table(
+    "review_steps",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("item_id", Integer, ForeignKey("review_items.id"), nullable=False),
+    Column("stage", String(16), nullable=False),
+    Column("actor", String(NAME), nullable=False),
+    Column("decision", String(16), nullable=False),
+    Column("comment", Text),
+    Column("at", BigInteger, nullable=False),
+    Index(None, "item_id"),
     **_MYSQL,
 )

@@ -146,7 +146,7 @@ class ArchiveWriter:
                     r.ciphertext, r.key_id, leaf_indexes.get(message_id),
                 )
             )  # fmt: skip
-            meta = meta_tokens(state.meta, r.sender_role, agent)
+            meta = meta_tokens(state.meta, r.sender_role, agent, state.id)
             index_rows.append((message_id, f"{r.tokens} {meta}" if r.tokens else meta))
         # In id order: B-tree pages then fill left to right instead of splitting half-empty.
         rows.sort(key=lambda row: row[0])

@@ -49,16 +49,28 @@ def _message_tokens(role: str, agent_id: int | None) -> str:
     return token if agent_id is None else f"{token} {filter_token('a', agent_id)}"
 
 
-def meta_tokens(meta: ConversationMeta, role: str, agent_id: int | None) -> str:
-    """The filter tokens of one message: its conversation's, its sender role, its agent."""
-    return f"{conversation_tokens(meta)} {_message_tokens(role, agent_id)}"
+def meta_tokens(
+    meta: ConversationMeta, role: str, agent_id: int | None, conversation_id: int
+) -> str:
+    """The filter tokens of one message: its conversation's values and the conversation
+    itself (scopes of named conversations), its sender role, its agent."""
+    return (
+        f"{conversation_tokens(meta)} {filter_token('v', conversation_id)} "
+        f"{_message_tokens(role, agent_id)}"
+    )
 
 
-def document(text: str | None, meta: ConversationMeta, role: str, agent_id: int | None) -> str:
+def document(
+    text: str | None,
+    meta: ConversationMeta,
+    role: str,
+    agent_id: int | None,
+    conversation_id: int,
+) -> str:
     """The index document of one message: its text tokens, then its filter tokens."""
     if not text:
-        return meta_tokens(meta, role, agent_id)
-    return " ".join(text_tokens(text)) + " " + meta_tokens(meta, role, agent_id)
+        return meta_tokens(meta, role, agent_id, conversation_id)
+    return " ".join(text_tokens(text)) + " " + meta_tokens(meta, role, agent_id, conversation_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +143,10 @@ class SearchIndex:
 
     def search(self, connection: Connection, query: IndexQuery) -> IndexResult:
         """The page of matching ids and the exact total."""
+        raise NotImplementedError
+
+    def clear(self, connection: Connection) -> None:
+        """Remove every row (before a rebuild)."""
         raise NotImplementedError
 
 

@@ -82,6 +82,10 @@ class _Compiler:
 class MysqlIndex(SearchIndex):
     """See the module docstring."""
 
+    def clear(self, connection: Connection) -> None:
+        """Remove every row (before a rebuild)."""
+        connection.exec_driver_sql("DELETE FROM message_terms")
+
     def add(self, connection: Connection, rows: list[tuple[int, str]]) -> None:
         """Post every distinct token of each ``(id, document)`` row."""
         postings = sorted({(token, id_) for id_, doc in rows for token in doc.split()})

@@ -88,3 +88,7 @@ class PostgresIndex(SearchIndex):
         if query.order == "relevance":
             order = f"ts_rank(i.tsv, CAST(:q AS tsquery)) DESC, {order}"
         return count_and_page(connection, "message_index i", where, params, order, query)
+
+    def clear(self, connection: Connection) -> None:
+        """Remove every row (before a rebuild)."""
+        connection.exec_driver_sql("DELETE FROM message_index")

@@ -99,3 +99,7 @@ class Fts5Index(SearchIndex):
         if total == 0 or query.limit == 0 or query.offset >= total:
             return IndexResult([], total)
         return IndexResult(self.page(connection, query), total)
+
+    def clear(self, connection: Connection) -> None:
+        """Remove every row (before a rebuild)."""
+        connection.exec_driver_sql("INSERT INTO message_index(message_index) VALUES ('delete-all')")
