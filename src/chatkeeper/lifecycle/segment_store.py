@@ -1,0 +1,178 @@
+"""Cold segments in a local folder (the blob store): write once, read, purge by rewriting.
+
+Each segment is one file, ``<segment id>.cks``. Writing goes to a hidden temporary file in the
+same folder, which is flushed and ``fsync``-ed and then linked into place: a segment appears
+whole or not at all, and an existing segment is never overwritten by a new write.
+
+Purging conversations from a segment rewrites it: the blocks of every other conversation are
+copied byte for byte (sealed and compressed as they are, so no key is needed and their index
+entries keep their checksums), the new file is ``fsync``-ed and atomically renamed over the old
+one, and the folder is ``fsync``-ed. Afterwards no byte of a purged block is in the file; the
+filesystem may keep the freed blocks on disk until it reuses them, which is why every block is
+also sealed under the conversation's own data key, destroyed at purge (crypto-shredding).
+Offsets of the remaining conversations change, so callers that keep index entries must take
+the new ones from the result.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import BinaryIO, NamedTuple, TypeVar
+
+from chatkeeper.lifecycle.compression import DEFAULT_LEVEL, RecordCodec, SegmentDictionary
+from chatkeeper.lifecycle.errors import SegmentError, SegmentNotInStore
+from chatkeeper.lifecycle.segments import (
+    FileSource,
+    Seal,
+    SegmentInfo,
+    SegmentReader,
+    SegmentWriter,
+)
+
+SUFFIX = ".cks"
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+_T = TypeVar("_T")
+
+
+class PurgeResult(NamedTuple):
+    """What a purge did: the segment afterwards (``None`` if it became empty and was removed),
+    the conversations removed, and those asked for that the segment did not hold."""
+
+    segment: SegmentInfo | None
+    removed: tuple[str, ...]
+    missing: tuple[str, ...]
+
+
+class LocalSegmentStore:
+    """Cold segments as files in ``directory`` (created if missing)."""
+
+    def __init__(self, directory: str | os.PathLike[str]) -> None:
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+
+    def path(self, segment_id: str) -> Path:
+        """The file of ``segment_id`` (ids are 1-128 of ``A-Z a-z 0-9 . _ -``)."""
+        if not _ID.fullmatch(segment_id):
+            raise SegmentError(
+                f"segment id {segment_id!r} is invalid: use 1-128 letters, digits, '.', '_' or '-'"
+            )
+        return self.directory / f"{segment_id}{SUFFIX}"
+
+    def segment_ids(self) -> list[str]:
+        """Every segment in the folder, sorted."""
+        return sorted(
+            p.name[: -len(SUFFIX)]
+            for p in self.directory.glob(f"*{SUFFIX}")
+            if _ID.fullmatch(p.stem)
+        )
+
+    def write(
+        self,
+        segment_id: str,
+        conversations: Iterable[tuple[str, Sequence[bytes]]],
+        dictionary: SegmentDictionary,
+        seal: Seal,
+        *,
+        level: int = DEFAULT_LEVEL,
+        codec: RecordCodec | None = None,
+    ) -> SegmentInfo:
+        """Write a new segment of ``(conversation id, records)`` pairs; it must not exist yet."""
+        target = self.path(segment_id)
+
+        def fill(handle: BinaryIO) -> SegmentInfo:
+            writer = SegmentWriter(handle, dictionary, level=level, codec=codec)
+            for conversation_id, records in conversations:
+                writer.add(conversation_id, records, seal)
+            entries, size = writer.finish()
+            return SegmentInfo(segment_id, size, dictionary.id, entries)
+
+        return self._atomic(target, fill, replace=False)
+
+    def open(self, segment_id: str) -> SegmentReader:
+        """A reader for ``segment_id`` (close it, or use it as a context manager)."""
+        path = self.path(segment_id)
+        try:
+            source = FileSource(path)
+        except FileNotFoundError:
+            raise SegmentNotInStore(
+                f"no segment {segment_id} in {self.directory}", segment_id=segment_id
+            ) from None
+        try:
+            return SegmentReader(source, segment_id=segment_id)
+        except BaseException:
+            source.close()
+            raise
+
+    def purge(self, segment_id: str, conversation_ids: Iterable[str]) -> PurgeResult:
+        """Rewrite ``segment_id`` without ``conversation_ids`` (see the module docstring).
+
+        Ids the segment does not hold are reported as missing, not refused, so that a purge
+        interrupted after the rename can simply be run again. A segment left empty is removed.
+        """
+        wanted = set(conversation_ids)
+        with self.open(segment_id) as reader:
+            removed = tuple(c for c in reader.entries if c in wanted)
+            missing = tuple(sorted(wanted - set(removed)))
+            if not removed:
+                return PurgeResult(reader.info, (), missing)
+            kept = [e for e in reader.entries.values() if e.conversation_id not in wanted]
+            if not kept:
+                self.remove(segment_id)
+                return PurgeResult(None, removed, missing)
+
+            def fill(handle: BinaryIO) -> SegmentInfo:
+                writer = SegmentWriter(handle, reader.dictionary)
+                for entry in kept:
+                    writer.add_sealed(
+                        entry.conversation_id, reader.read_block(entry), entry.records
+                    )
+                entries, size = writer.finish()
+                return SegmentInfo(segment_id, size, reader.dictionary.id, entries)
+
+            info = self._atomic(self.path(segment_id), fill, replace=True)
+        return PurgeResult(info, removed, missing)
+
+    def remove(self, segment_id: str) -> None:
+        """Delete a segment file (every conversation in it has been purged)."""
+        try:
+            self.path(segment_id).unlink()
+        except FileNotFoundError:
+            raise SegmentNotInStore(
+                f"no segment {segment_id} in {self.directory}", segment_id=segment_id
+            ) from None
+        self._sync_directory()
+
+    def _atomic(self, target: Path, fill: Callable[[BinaryIO], _T], *, replace: bool) -> _T:
+        temporary = self.directory / f".{target.name}.{secrets.token_hex(6)}.tmp"
+        try:
+            with open(temporary, "xb") as handle:
+                result = fill(handle)
+                handle.flush()
+                os.fsync(handle.fileno())
+            if replace:
+                os.replace(temporary, target)
+            else:
+                try:
+                    os.link(temporary, target)  # fails if the target exists: never overwrite
+                except FileExistsError:
+                    raise SegmentError(
+                        f"segment {target.name} already exists; segments are never overwritten"
+                    ) from None
+        finally:
+            temporary.unlink(missing_ok=True)
+        self._sync_directory()
+        return result
+
+    def _sync_directory(self) -> None:
+        # A rename or unlink is durable only once the directory itself is flushed (POSIX).
+        if os.name != "posix":  # pragma: no cover
+            return
+        fd = os.open(self.directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
