@@ -16,7 +16,7 @@ from chatkeeper.services.evidence import export_evidence
 from chatkeeper.services.ingest import ingest_files
 from tests.factories import record, write_jsonl
 
-ACTOR = Actor.local_operator()
+ACTOR = Actor("tests", frozenset({"system"}))  # a job of the system: every permission
 standalone = pytest.importorskip("chatkeeper.ledger.standalone")
 
 

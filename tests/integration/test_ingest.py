@@ -20,7 +20,7 @@ from chatkeeper.store import tables
 from tests.conftest import SAMPLES
 from tests.factories import record, write_csv, write_jsonl
 
-ACTOR = Actor.local_operator()
+ACTOR = Actor("tests", frozenset({"system"}))  # a job of the system: every permission
 
 
 def _count(ctx: Context, table) -> int:

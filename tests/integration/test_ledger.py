@@ -24,7 +24,7 @@ from chatkeeper.store import original as original_record
 from chatkeeper.store.ledger import MESSAGES_LOG, SqlNodeStore, message_leaf
 from tests.factories import record, write_jsonl
 
-ACTOR = Actor.local_operator()
+ACTOR = Actor("tests", frozenset({"system"}))  # a job of the system: every permission
 
 
 @pytest.fixture

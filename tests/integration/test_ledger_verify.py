@@ -18,7 +18,7 @@ from chatkeeper.services.ledger import verify_ledger
 from chatkeeper.services.privacy import take_offline
 from tests.factories import record, write_jsonl
 
-ACTOR = Actor.local_operator()
+ACTOR = Actor("tests", frozenset({"system"}))  # a job of the system: every permission
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from chatkeeper.services.search import SearchRequest, search
 from chatkeeper.store import tables
 from tests.factories import record, write_jsonl
 
-ACTOR = Actor.local_operator()
+ACTOR = Actor("tests", frozenset({"system"}))  # a job of the system: every permission
 MOBILE = "13812345678"
 ID_CARD = "11010119900307663X"
 TEXT = f"我叫王小明，手机{MOBILE}，身份证{ID_CARD}，请退款"

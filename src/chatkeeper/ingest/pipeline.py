@@ -45,6 +45,8 @@ class Item:
     record: CanonicalMessage | None = None
     prepared: StorableMessage | None = None
     sensitive: Any = None  # originals set aside by the privacy step until encrypted
+    klass: Any = None  # the classification step's MessageClass
+    risk: Any = None  # the classification step's RiskMatch (None: no risk term)
     outcome: Outcome = Outcome.PENDING
     field: str | None = None
     reason: str | None = None
@@ -137,6 +139,8 @@ class PrepareStep:
         for item in batch.pending():
             assert item.record is not None
             item.prepared = prepare(item.record)
+            if item.klass is not None or item.risk is not None:
+                item.prepared = item.prepared._replace(klass=item.klass, risk=item.risk)
             item.record = None  # the storage form is all that crosses to the writer
 
 

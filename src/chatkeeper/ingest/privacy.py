@@ -210,8 +210,9 @@ class SealStep:
             )
             # The sealing fields close the tuple: rebuilt directly, cheaper than _replace.
             item.prepared = StorableMessage._make(
-                (*p[:SEALED_FIELDS], ciphertext, conversation_key.key_id, vault, leaf.leaf_hash())
-            )
+                (*p[:SEALED_FIELDS], ciphertext, conversation_key.key_id, vault, leaf.leaf_hash(),
+                 p.klass, p.risk)
+            )  # fmt: skip
             item.sensitive = None
         batch.new_keys = [
             NewKey(key.key_id, kind, ref, key.suite, self.kek.kek_id, self.kek.wrap(key))

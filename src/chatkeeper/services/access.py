@@ -36,7 +36,7 @@ def request_access(
                               field="days")  # fmt: skip
     if not reason.strip():
         raise GovernanceError("an access request needs a reason", field="reason")
-    now = rows.now_ms()
+    now = ctx.now_ms()
     with ctx.archive.writer() as writer:
         conn = writer.connection
         dept = rows.department_ids(conn, [department], create=False).get(department)
@@ -108,7 +108,7 @@ def list_grants(ctx: Context, actor: Actor) -> list[dict[str, Any]]:
             user_id = user["id"] if user else -1
         grants = rows.list_grants(writer.connection, user_id)
         writer.audit(actor, "access.listed", details={"grants": len(grants)})
-    now = rows.now_ms()
+    now = ctx.now_ms()
     return [_public(ctx, g, now) for g in grants]
 
 

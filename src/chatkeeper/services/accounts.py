@@ -78,7 +78,7 @@ def authenticate(
     failed = AuthenticationFailed("sign-in failed: unknown user, wrong password or disabled")
     with ctx.archive.reader() as connection:
         if token:
-            row = rows.user_by_token(connection, token_hash(token), rows.now_ms())
+            row = rows.user_by_token(connection, token_hash(token), ctx.now_ms())
             if row is None or (name and row["name"] != name):
                 raise failed
             return _actor(row, source, address)
@@ -150,7 +150,7 @@ def disable_user(ctx: Context, actor: Actor, name: str) -> None:
         raise GovernanceError("you cannot disable your own account", field="name")
     with ctx.archive.writer() as writer:
         row = _user(writer.connection, name)
-        rows.set_user(writer.connection, row["id"], disabled_at=rows.now_ms())
+        rows.set_user(writer.connection, row["id"], disabled_at=ctx.now_ms())
         writer.audit(actor, "user.disabled", target_kind="user", target_id=name,
                      approval_id=permit.approval_id)  # fmt: skip
 
@@ -178,7 +178,7 @@ def issue_token(ctx: Context, actor: Actor, name: str, days: int | None = None) 
     if days is not None and not 1 <= days <= 365:
         raise GovernanceError("a token lives between 1 and 365 days", field="days")
     token, digest = new_token()
-    expires = rows.now_ms() + days * 86_400_000 if days else None
+    expires = ctx.now_ms() + days * 86_400_000 if days else None
     with ctx.archive.writer() as writer:
         row = _user(writer.connection, actor.name)
         rows.insert_token(writer.connection, row["id"], name, digest, expires)

@@ -60,7 +60,7 @@ def list_requests(ctx: Context, actor: Actor, state: str | None = None) -> list[
     authorize(ctx, actor, "approvals.list")
     if state is not None and state not in _STATES:
         raise GovernanceError(f"'{state}' is not a state: {', '.join(_STATES)}", field="state")
-    now = rows.now_ms()
+    now = ctx.now_ms()
     with ctx.archive.writer() as writer:
         found = [
             _public(ctx, r, now)
@@ -79,7 +79,7 @@ def show_request(ctx: Context, actor: Actor, request_id: int) -> dict[str, Any]:
         if row["requester"] != actor.name and not _may_decide(ctx, writer.connection, actor, row):
             raise PermissionDenied(f"{actor.name} may not see approval request {request_id}")
         writer.audit(actor, "approval.viewed", target_kind="approval", target_id=str(request_id))
-    return _public(ctx, row, rows.now_ms())
+    return _public(ctx, row, ctx.now_ms())
 
 
 def _row(connection: Any, request_id: int) -> dict[str, Any]:
@@ -129,7 +129,7 @@ def decide(
 ) -> dict[str, Any]:
     """Approve or reject a request (never one's own; only a role the rule names)."""
     authorize(ctx, actor, "approvals.list")
-    now = rows.now_ms()
+    now = ctx.now_ms()
     with ctx.archive.writer() as writer:
         conn = writer.connection
         row = _row(conn, request_id)
@@ -155,7 +155,7 @@ def decide(
             from chatkeeper.services.access import open_grant
 
             grant = open_grant(ctx, writer, row, now)
-    out = _public(ctx, _reload(ctx, request_id), rows.now_ms())
+    out = _public(ctx, _reload(ctx, request_id), ctx.now_ms())
     if grant is not None:
         out["grant"] = grant
     return out

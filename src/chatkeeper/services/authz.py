@@ -133,7 +133,7 @@ def authorized(
 def _scoped(
     ctx: Context, actor: Actor, operation: str, reach: Reach, approval_id: int | None
 ) -> Permit:
-    now = rows.now_ms()
+    now = ctx.now_ms()
     with ctx.archive.reader() as connection:
         user = rows.user_by_name(connection, actor.name)
         if user is None:
@@ -164,7 +164,7 @@ def _use_approval(
     reason: str | None,
 ) -> int:
     digest = fingerprint(operation, params)
-    now = rows.now_ms()
+    now = ctx.now_ms()
     if approval is None:
         ttl = ctx.settings.governance.approval_ttl_hours * 3_600_000
         with ctx.archive.writer() as writer:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +29,12 @@ class Context:
     settings: Settings
     archive: SqlArchive
     _system: dict[str, bytes] = field(default_factory=dict)
+    # The clock the rules read (expiry of approvals and grants, deadlines); tests replace it.
+    clock: Callable[[], float] = time.time
+
+    def now_ms(self) -> int:
+        """The current time, in epoch milliseconds, by this context's clock."""
+        return int(self.clock() * 1000)
 
     @property
     def data_dir(self) -> Path:

@@ -10,9 +10,12 @@ from typing import BinaryIO
 
 import orjson
 
+from chatkeeper.classify import Lexicon, Rules
+from chatkeeper.config import Settings
 from chatkeeper.domain import Actor
 from chatkeeper.errors import IngestError
 from chatkeeper.formats import get_format
+from chatkeeper.ingest.classify import ClassifyStep
 from chatkeeper.ingest.pipeline import (
     Batch,
     DedupStep,
@@ -89,6 +92,15 @@ def count_records(paths: list[Path]) -> int:
     return total
 
 
+def classifiers(settings: Settings) -> tuple[Rules, Lexicon]:
+    """The classification rules and risk lexicon: the shipped ones, or the configured files
+    (which extend or replace them; see docs/classification.md)."""
+    config = settings.classify
+    rules = Rules.from_toml(config.rules_file) if config.rules_file else Rules.default()
+    lexicon = Lexicon.from_toml(config.lexicon_file) if config.lexicon_file else Lexicon.default()
+    return rules, lexicon
+
+
 def pipeline_steps(ctx: Context) -> list[Step]:
     """The full ingest pipeline: the archive core's steps with privacy and encryption."""
     protect = ProtectStep(
@@ -101,6 +113,7 @@ def pipeline_steps(ctx: Context) -> list[Step]:
     return [
         NormaliseStep(),
         ValidateStep(),
+        ClassifyStep(*classifiers(ctx.settings)),
         protect,
         PrepareStep(),
         seal,

@@ -28,6 +28,7 @@ from chatkeeper.ledger import (
     verify_consistency,
 )
 from chatkeeper.ledger.anchor import open_anchor
+from chatkeeper.services.authz import authorize
 from chatkeeper.services.context import Context
 from chatkeeper.services.keyring import VERIFIER_KEY_FILE, key_folder
 from chatkeeper.store import original as original_record
@@ -89,6 +90,7 @@ class VerifyReport:
 
 def verify_ledger(ctx: Context, actor: Actor, progress: Progress | None = None) -> VerifyReport:
     """Recompute both logs (messages, audit events) and compare them with everything stored."""
+    authorize(ctx, actor, "ledger.verify")
     ctx.load_keys()
     report = VerifyReport()
     with ctx.archive.reader() as conn:
@@ -320,6 +322,7 @@ def _check_checkpoints(
 
 def anchor_checkpoints(ctx: Context, actor: Actor) -> list[dict[str, Any]]:
     """Publish each log's newest signed checkpoint to the configured anchor (once each)."""
+    authorize(ctx, actor, "ledger.anchor")
     setting = ctx.settings.ledger.anchor
     if not setting:
         raise ConfigError(

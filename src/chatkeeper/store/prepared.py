@@ -8,7 +8,7 @@ while the main process writes the previous one, and hand it over cheaply.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -69,6 +69,8 @@ class StorableMessage(NamedTuple):
     key_id: str | None = None
     vault: tuple[VaultEntry, ...] = ()
     leaf_hash: bytes | None = None  # the message's leaf in the ledger (sealed messages only)
+    klass: Any = None  # chatkeeper.classify.MessageClass, when classification ran
+    risk: Any = None  # chatkeeper.classify.RiskMatch of the original text, when it matched
 
 
 SEALED_FIELDS = StorableMessage._fields.index("ciphertext")  # where the sealing fields start

@@ -19,6 +19,7 @@ from chatkeeper.crypto import DataKey
 from chatkeeper.domain import Actor
 from chatkeeper.store import audit, ids
 from chatkeeper.store.bulk import insert_many, select_in
+from chatkeeper.store.classes import classify_batch, mark_risks
 from chatkeeper.store.conversations import BatchParties, Conversations, ConversationState
 from chatkeeper.store.keys import KeyStore, KeyUnavailable
 from chatkeeper.store.ledger import MESSAGES_LOG, LedgerSigner, LedgerWriter
@@ -123,6 +124,7 @@ class ArchiveWriter:
         participants = self._participants(records, parties)
         book = Conversations(conn, self.index, self._tags_of)
         states = book.resolve(records, parties)
+        classify_batch(conn, records, states, parties.platforms)
         message_ids = self._assign_ids(records)
         recalled = self._recall_times(records, parties.platforms)
         ledger = LedgerWriter(conn, MESSAGES_LOG, self._origin())
@@ -153,6 +155,7 @@ class ArchiveWriter:
         insert_many(conn, "messages", MESSAGE_COLUMNS, rows)
         self._mark_stored_recalls(recalled)
         self._write_vault(records, message_ids, states, parties)
+        mark_risks(conn, records, message_ids, states, parties.platforms)
         self._write_events(records, rows, message_ids, states, parties.platforms)
         book.save(states, set(message_ids))
         self.index.add(conn, index_rows)

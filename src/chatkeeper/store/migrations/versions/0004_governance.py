@@ -191,8 +191,12 @@ def upgrade() -> None:
     op.create_table(
         "conversation_class",
         sa.Column("conversation_id", sa.Integer(), nullable=False),
-        sa.Column("rule", sa.String(length=200), nullable=False),
+        sa.Column("service_type", sa.String(length=64), nullable=True),
+        sa.Column("rule", sa.String(length=200), nullable=True),
         sa.Column("priority", sa.Integer(), nullable=False),
+        sa.Column("tags", sa.Text(), nullable=True),
+        sa.Column("override_source", sa.SmallInteger(), nullable=False),
+        sa.Column("source_service_type", sa.String(length=64), nullable=True),
         sa.Column("risk_level", sa.SmallInteger(), nullable=False),
         sa.Column("risk_terms", sa.Text(), nullable=True),
         sa.Column("classified_at", sa.BigInteger(), nullable=False),
