@@ -8,6 +8,7 @@ from chatkeeper import __version__
 from chatkeeper.cli.access import access_app
 from chatkeeper.cli.approvals import approvals_app
 from chatkeeper.cli.audit import audit_app
+from chatkeeper.cli.classify import classify
 from chatkeeper.cli.common import SESSION
 from chatkeeper.cli.demo import demo
 from chatkeeper.cli.evidence import evidence_app
@@ -16,6 +17,7 @@ from chatkeeper.cli.init import init
 from chatkeeper.cli.keys import keys_app
 from chatkeeper.cli.ledger import ledger_app
 from chatkeeper.cli.pii import pii_app
+from chatkeeper.cli.review import review_app
 from chatkeeper.cli.search import search_command
 from chatkeeper.cli.show import show
 from chatkeeper.cli.stats import stats
@@ -45,6 +47,8 @@ app.add_typer(evidence_app, name="evidence")
 app.add_typer(user_app, name="user")
 app.add_typer(approvals_app, name="approvals")
 app.add_typer(access_app, name="access")
+app.add_typer(review_app, name="review")
+app.command()(classify)
 
 
 def _version(value: bool) -> None:

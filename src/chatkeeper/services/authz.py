@@ -85,6 +85,7 @@ def check_reach(
             f"conversation '{label}' is outside what {actor.name} may reach: ask for access"
             " with `chatkeeper access request`",
             operation=permit.operation,
+            scope=True,
         )
 
 

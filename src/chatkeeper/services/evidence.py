@@ -25,6 +25,7 @@ from chatkeeper.crypto import decrypt, peek
 from chatkeeper.domain import Actor
 from chatkeeper.errors import NotFound, StoreError
 from chatkeeper.ledger import hash_algorithm
+from chatkeeper.services.authz import authorize
 from chatkeeper.services.context import Context
 from chatkeeper.services.conversations import show_conversation
 from chatkeeper.services.keyring import VERIFIER_KEY_FILE, key_folder
@@ -58,9 +59,17 @@ fail. Files: `evidence.json` (what is checked), `transcript.json` / `transcript.
 
 
 def export_evidence(
-    ctx: Context, actor: Actor, conversation_id: str, out: Path, platform: str | None = None
+    ctx: Context,
+    actor: Actor,
+    conversation_id: str,
+    out: Path,
+    platform: str | None = None,
+    approval: int | None = None,
 ) -> dict[str, Any]:
-    """Write the evidence bundle of one conversation; returns a summary."""
+    """Write the evidence bundle of one conversation; returns a summary. Exporting is a key
+    operation: it needs an approval."""
+    authorize(ctx, actor, "evidence.export", {"conversation": conversation_id,
+                                              "platform": platform}, approval)  # fmt: skip
     transcript = show_conversation(ctx, actor, conversation_id, platform)
     ctx.load_keys()
     with ctx.archive.reader() as conn:

@@ -30,6 +30,7 @@ from chatkeeper.ingest.privacy import ProtectStep, SealStep
 from chatkeeper.ingest.worker import prepared_batches
 from chatkeeper.services.authz import authorize
 from chatkeeper.services.context import Context
+from chatkeeper.services.review import open_reviews
 
 Progress = Callable[[int], None]
 
@@ -160,6 +161,7 @@ def ingest_files(
             if progress is not None:
                 progress(len(batch.items))
         status = "completed"
+        open_reviews(ctx, actor)  # conversations this run made risky enough for review
     finally:
         report.rejects_file = rejects.close()
         archive.finish_run(

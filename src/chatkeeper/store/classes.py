@@ -154,3 +154,80 @@ def mark_risks(
     ]  # fmt: skip
     columns = ("message_id", "conversation_id", "level", "categories", "terms")
     insert_many(connection, "message_risks", columns, rows)
+
+
+def conversation_meta(connection: Connection, conversation_id: int) -> Any:
+    """The filter values a conversation's messages are indexed under now."""
+    from chatkeeper.store.search import ConversationMeta
+
+    row = connection.exec_driver_sql(
+        "SELECT platform_id, department_id, customer_id, service_type_id FROM conversations"
+        f" WHERE id = {int(conversation_id)}"
+    ).one()
+    tags: tuple[int, ...] = ()
+    if row[2] is not None:
+        tags = tuple(
+            r[0]
+            for r in connection.exec_driver_sql(
+                "SELECT tag_id FROM customer_tags"
+                f" WHERE customer_id = {int(row[2])} ORDER BY tag_id"
+            )
+        )
+    return ConversationMeta(row[0], row[1], row[2], row[3], tags)
+
+
+def replace_class(
+    connection: Connection,
+    index: Any,
+    conversation_id: int,
+    klass: ConversationClass | None,
+    risks: dict[int, Any],
+) -> bool:
+    """Store a conversation's class and risk marks computed afresh (``classify --rerun``);
+    retype and re-index it when its service type changes. Whether the type changed."""
+    from chatkeeper.store.search import document
+
+    old = conversation_meta(connection, conversation_id)
+    changed = False
+    if klass is not None and klass.service_type:
+        new_id = resolve_names(connection, "service_types", "code", {klass.service_type})[
+            klass.service_type
+        ]
+        if new_id != old.service_type_id:
+            changed = True
+            connection.exec_driver_sql(
+                f"UPDATE conversations SET service_type_id = {int(new_id)}"
+                f" WHERE id = {int(conversation_id)}"
+            )
+            new = dataclasses.replace(old, service_type_id=new_id)
+            rows = list(
+                connection.exec_driver_sql(
+                    "SELECT id, text, sender_role, agent_id FROM messages"
+                    f" WHERE conversation_id = {int(conversation_id)}"
+                )
+            )
+            index.remove(connection, [(i, document(x, old, r, a, conversation_id))
+                                      for i, x, r, a in rows])  # fmt: skip
+            index.add(connection, [(i, document(x, new, r, a, conversation_id))
+                                   for i, x, r, a in rows])  # fmt: skip
+    for table in ("conversation_class", "message_risks"):
+        connection.exec_driver_sql(
+            f"DELETE FROM {table} WHERE conversation_id = {int(conversation_id)}"
+        )
+    level = max((int(r.level) for r in risks.values()), default=0)
+    terms = sorted({term for r in risks.values() for term in r.terms})
+    k = klass or ConversationClass()
+    insert_many(connection, "conversation_class", _CLASS, [(
+        conversation_id, k.service_type, k.rule, k.priority,
+        orjson.dumps(list(k.tags)).decode() if k.tags else None, int(k.override_source),
+        k.source_service_type, level, orjson.dumps(terms).decode() if terms else None,
+        int(time.time() * 1000),
+    )])  # fmt: skip
+    marks = [
+        (mid, conversation_id, int(r.level), ",".join(r.categories),
+         orjson.dumps(list(r.terms)).decode())
+        for mid, r in sorted(risks.items())
+    ]  # fmt: skip
+    columns = ("message_id", "conversation_id", "level", "categories", "terms")
+    insert_many(connection, "message_risks", columns, marks)
+    return changed
