@@ -87,8 +87,10 @@ def authenticate(
         row = rows.user_by_name(connection, name)
     if row is None:
         check_password(_dummy(), password)  # the same time for unknown users as for known ones
-        raise failed
-    if not check_password(row["password_hash"], password):
+    if row is None or not check_password(row["password_hash"], password):
+        with ctx.archive.writer() as writer:  # recorded: repeated failures are an incident
+            writer.audit(Actor(name, frozenset(), source, address), "auth.failed",
+                         result="denied", details={"known_user": row is not None})  # fmt: skip
         raise failed
     return _actor(row, source, address)
 
