@@ -1,7 +1,9 @@
 """The ``chatkeeper`` command line, end to end, on SQLite in a temporary data folder.
 
 Each test drives ``chatkeeper.cli.app.app`` through Typer's ``CliRunner`` exactly as a user
-would type the command, and reads what a user (``--json``: a machine) would read back.
+would type the command, and reads what a user (``--json``: a machine) would read back. Each
+command runs signed in as the user whose role may run it (``signin.RUNS_AS``): ingest as admin,
+search / show / stats as legal1.
 """
 
 from __future__ import annotations
@@ -14,9 +16,7 @@ from typing import Any
 import orjson
 import pytest
 from click.testing import Result
-from typer.testing import CliRunner
 
-from chatkeeper.cli.app import app
 from chatkeeper.formats.canonical import CanonicalJsonlFormat, normalise_canonical
 from tests.factories import record, write_csv, write_jsonl
 
@@ -76,32 +76,14 @@ REFUND = {"a1", "a2", "b1", "c1"}  # the messages containing 退款
 # --- fixtures --------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def data_dir(tmp_path: Path) -> Path:
-    """The data folder (not created: ``init`` makes it)."""
-    return tmp_path / "data"
+# ``data_dir``, ``cli`` (which signs in as the user each command needs: ingest as admin,
+# search / show / stats as legal1, ...) and ``staffed`` are in conftest.py.
 
 
 @pytest.fixture
-def cli(data_dir: Path) -> Invoke:
-    """Run ``chatkeeper ARGS... --data-dir DATA_DIR``."""
-    runner = CliRunner()
-
-    def invoke(*args: str | Path, data: bool = True) -> Result:
-        argv = [str(arg) for arg in args]
-        if data:
-            argv += ["--data-dir", str(data_dir)]
-        return runner.invoke(app, argv, catch_exceptions=False)
-
-    return invoke
-
-
-@pytest.fixture
-def initialised(cli: Invoke, data_dir: Path) -> Path:
-    """An initialised, empty data folder."""
-    result = cli("init", "--json")
-    assert result.exit_code == 0, result.output
-    return data_dir
+def initialised(staffed: Path) -> Path:
+    """An initialised, empty data folder, with admin and the users of ``signin.STAFF``."""
+    return staffed
 
 
 @pytest.fixture
@@ -153,10 +135,16 @@ class TestInit:
     """GIVEN a new data folder WHEN ``init`` runs THEN the folder and schema exist."""
 
     def test_init_json(self, cli: Invoke, data_dir: Path) -> None:
-        """GIVEN no folder WHEN init --json THEN ok, the folder, sqlite; the database exists."""
+        """GIVEN no folder (and CHATKEEPER_ADMIN_PASSWORD set) WHEN init --json THEN ok, the
+        folder, sqlite, the admin user created (no generated password); the database exists."""
         result = cli("init", "--json")
         assert result.exit_code == 0, result.output
-        assert as_json(result) == {"ok": True, "data_dir": str(data_dir), "database": "sqlite"}
+        assert as_json(result) == {
+            "ok": True,
+            "data_dir": str(data_dir),
+            "database": "sqlite",
+            "admin": "admin",
+        }
         assert (data_dir / "chatkeeper.db").is_file()
 
     def test_init_human(self, cli: Invoke, data_dir: Path) -> None:

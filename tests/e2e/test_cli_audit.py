@@ -5,43 +5,53 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
+from typing import Any
 
-from typer.testing import CliRunner
-
-from chatkeeper.cli.app import app
+from tests.e2e.signin import STAFF, Cli, as_json, run_approved
 from tests.factories import record, write_jsonl
 
-RUNNER = CliRunner()
 
-
-def _run(args: list[str]) -> dict:
-    result = RUNNER.invoke(app, args)
+def _run(cli: Cli, *args: str | Path) -> Any:
+    """Run ``ARGS... --json`` as the user ``signin.RUNS_AS`` picks; require success."""
+    result = cli(*args, "--json")
     assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
+    return as_json(result)
 
 
-def test_actions_are_listed_exported_and_verified(tmp_path: Path) -> None:
-    data = str(tmp_path / "data")
-    assert RUNNER.invoke(app, ["init", "--data-dir", data]).exit_code == 0
+def test_actions_are_listed_exported_and_verified(cli: Cli, staffed: Path, tmp_path: Path) -> None:
+    """GIVEN admin and the staff (init, user add), an ingest by admin, a search by legal1 and
+    an unmask legal1 asked for and legal2 approved WHEN auditor1 lists, filters and exports
+    the audit log and verifies the ledger THEN every action is there, newest first, by the
+    user who did it, without the personal data; the export holds the listings too; the
+    ledger is intact over every event."""
     path = write_jsonl(tmp_path / "a.jsonl", [record(message_id="x1", text="手机13812345678")])
-    _run(["ingest", str(path), "--data-dir", data, "--json"])
-    _run(["search", "手机", "--data-dir", data, "--json"])
-    _run(["unmask", "x1", "--reason", "核实身份", "--data-dir", data, "--json"])
-    events = _run(["audit", "list", "--data-dir", data, "--json"])["events"]
-    assert [e["action"] for e in events] == [
-        "message.unmasked",
-        "messages.searched",
-        "ingest.completed",
+    _run(cli, "ingest", path)
+    _run(cli, "search", "手机")
+    request_id, unmasked = run_approved(
+        cli, "unmask", "x1", "--reason", "核实身份", user="legal1", approver="legal2"
+    )
+    assert unmasked.exit_code == 0, unmasked.output
+
+    events = _run(cli, "audit", "list")["events"]
+    assert [(e["action"], e["actor"]) for e in events] == [
+        ("message.unmasked", "legal1"),
+        ("approval.approved", "legal2"),
+        ("approval.requested", "legal1"),
+        ("messages.searched", "legal1"),
+        ("ingest.completed", "admin"),
+        *[("user.added", "admin") for _ in STAFF],
+        ("user.added", "init"),
     ]
-    assert events[0]["reason"] == "核实身份" and events[0]["actor"] == "local-operator"
+    assert events[0]["reason"] == "核实身份" and events[0]["approval_id"] == request_id
     assert "13812345678" not in json.dumps(events) and "手机" not in json.dumps(events)
-    only = _run(["audit", "list", "--action", "message.unmasked", "--data-dir", data, "--json"])
+    only = _run(cli, "audit", "list", "--action", "message.unmasked")
     assert len(only["events"]) == 1
     out = tmp_path / "audit.csv"
     # the two listings above are themselves audited
-    assert _run(["audit", "export", "-o", str(out), "--data-dir", data, "--json"])["exported"] == 5
+    assert _run(cli, "audit", "export", "-o", out)["exported"] == len(events) + 2
     with out.open(encoding="utf-8-sig") as handle:
         actions = [row["action"] for row in csv.DictReader(handle)]
     assert actions == ["audit.listed", "audit.listed", *[e["action"] for e in events]]
-    report = _run(["ledger", "verify", "--data-dir", data, "--json"])
-    assert report["intact"] and report["log_size"] == 1 and report["audit_events_checked"] == 6
+    report = _run(cli, "ledger", "verify")
+    assert report["intact"] and report["log_size"] == 1
+    assert report["audit_events_checked"] == len(events) + 3  # the export, too

@@ -35,7 +35,8 @@ def move(stage: str, decision: str, roles: frozenset[str]) -> tuple[str | None, 
         )
     if STAGE_ROLE[stage].value not in roles and Role.LEGAL.value not in roles:
         raise GovernanceError(
-            f"the item is at the {stage} stage: a {STAGE_ROLE[stage].value} (or legal) acts on it",
+            f"the item is at the {stage} stage: only its {STAGE_ROLE[stage].value} (or legal)"
+            " acts on it",
             field="stage",
         )
     return _MOVES[stage][decision]
