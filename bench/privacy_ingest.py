@@ -30,7 +30,7 @@ def _run(data: Path, folder: Path, private: bool) -> dict[str, Any]:
     ctx = open_context(load_settings(data_dir=folder), create=True)
     steps = pipeline_steps(ctx) if private else default_steps()
     started = time.perf_counter()
-    report = ingest_files(ctx, Actor.local_operator(), [data], "jsonl", steps=steps)
+    report = ingest_files(ctx, Actor("bench", frozenset({"system"})), [data], "jsonl", steps=steps)
     seconds = time.perf_counter() - started
     ctx.close()
     return {

@@ -143,7 +143,7 @@ def _timed(action: Any, rounds: int = ROUNDS) -> list[float]:
 def bench_search(folder: Path) -> dict[str, Any]:
     """Service and index latencies, and the linear scan of the same messages."""
     ctx = open_context(load_settings(data_dir=folder))
-    actor = Actor.local_operator()
+    actor = Actor("bench", frozenset({"system"}))
     archive = ctx.archive
     with archive.reader() as conn:
         newest = conn.exec_driver_sql("SELECT max(sent_at) FROM messages").scalar_one()

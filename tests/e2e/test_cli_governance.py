@@ -294,12 +294,12 @@ class TestUnmaskApproval:
         assert "13812345678" not in first.stdout
 
         own = cli("approvals", "approve", str(request_id), "--json", user="legal1")
-        error = error_of(own, 64)
+        error = error_of(own, 77)
         assert "another user must" in error["message"]
-        assert error["details"]["reason"] == "self_approval"
+        assert error["code"] == "self_approval"
 
         early = cli(*self.ARGS, "--approval", str(request_id), "--json", user="legal1")
-        assert error_of(early, 3)["code"] == "approval_invalid"
+        assert error_of(early, 64)["code"] == "approval_invalid"
         assert "pending" in as_json(early)["error"]["message"]
 
         assert approve(cli, request_id, "legal2")["state"] == "approved"
@@ -309,7 +309,7 @@ class TestUnmaskApproval:
                                 "text": UNMASKED_TEXT}  # fmt: skip
 
         again = cli(*self.ARGS, "--approval", str(request_id), "--json", user="legal1")
-        error = error_of(again, 3)
+        error = error_of(again, 64)
         assert error["code"] == "approval_invalid"
         assert "already been used" in error["message"]
 
@@ -323,9 +323,9 @@ class TestUnmaskApproval:
         approve(cli, request_id, "auditor1")
         approval = ("--approval", str(request_id), "--json")
         other_user = cli(*self.ARGS, *approval, user="legal2")
-        assert "another user" in error_of(other_user, 3)["message"]
+        assert "another user" in error_of(other_user, 64)["message"]
         other_message = cli("unmask", "c1", "--reason", "核实身份", *approval, user="legal1")
-        assert "other parameters" in error_of(other_message, 3)["message"]
+        assert "other parameters" in error_of(other_message, 64)["message"]
         assert cli(*self.ARGS, *approval, user="legal1").exit_code == 0
 
     def test_a_role_the_rule_does_not_name_may_not_approve(self, cli: Cli, archive: Path) -> None:

@@ -91,7 +91,7 @@ class TestUnmaskAndOffline:
         result = unmask_message(loaded, ACTOR, "p1", "客户投诉核实")
         assert result.text == TEXT
         assert _events(loaded, "message.unmasked") == [
-            ("local-operator", "客户投诉核实", "webchat:p1")
+            ("tests", "客户投诉核实", "webchat:p1")
         ]
 
     def test_offline_destroys_the_original_and_its_vault_entries(self, loaded):

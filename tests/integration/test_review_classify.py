@@ -38,8 +38,8 @@ def _conversation(conv: str, department: str, agent: str, texts: list[str], **ex
 def world(ctx: Context, tmp_path: Path) -> Context:
     ctx.clock = lambda: T0
     records = [
-        *_conversation("risky", "投诉处理部", "a1", ["你好", "再不退款我就去12315投诉，还要起诉你们"],
-                       service_type=None),
+        *_conversation("risky", "投诉处理部", "a1",
+                       ["你好", "再不退款我就去12315投诉，还要起诉你们"], service_type=None),
         *_conversation("calm", "售后服务部", "a2", ["请问怎么退货", "好的谢谢"], service_type=None),
         *_conversation("sourced", "售后服务部", "a2", ["我要投诉", "请稍等"],
                        service_type="consultation"),

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import os
 
-from chatkeeper.cli.common import DataDir, Json, console, opened, print_json
+from chatkeeper.cli.common import DataDir, Json, console, fail, opened, print_json
+from chatkeeper.governance import GovernanceError
+from chatkeeper.governance.passwords import MIN_PASSWORD
 from chatkeeper.services.accounts import create_first_admin
 
 
@@ -15,10 +17,19 @@ def init(data_dir: DataDir = None, as_json: Json = False) -> None:
     The first run also creates the user ``admin``, with the password in
     CHATKEEPER_ADMIN_PASSWORD, or a generated one printed once.
     """
+    password = os.environ.get("CHATKEEPER_ADMIN_PASSWORD") or None
+    if password is not None and len(password) < MIN_PASSWORD:
+        fail(
+            GovernanceError(
+                f"CHATKEEPER_ADMIN_PASSWORD is too short: at least {MIN_PASSWORD} characters",
+                field="CHATKEEPER_ADMIN_PASSWORD",
+            ),
+            as_json,
+        )
     with opened(data_dir, as_json, create=True) as ctx:
         url = ctx.settings.effective_database_url
         backend = ctx.archive.dialect
-        admin = create_first_admin(ctx, os.environ.get("CHATKEEPER_ADMIN_PASSWORD") or None)
+        admin = create_first_admin(ctx, password)
         if as_json:
             out: dict[str, object] = {
                 "ok": True,

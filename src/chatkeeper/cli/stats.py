@@ -34,7 +34,7 @@ def stats(
         for row in result[f"by_{dimension}"]:
             table.add_row(row["value"], str(row["conversations"]), str(row["messages"]))
         console.print(table)
-    table = Table(title=f"messages per {by} (last {days} with messages)")
+    table = Table(title=f"messages per {by}")
     table.add_column(by)
     table.add_column("messages", justify="right")
     for row in result[f"by_{by}"][-days:]:

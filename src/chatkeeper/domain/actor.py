@@ -20,15 +20,11 @@ class Actor:
     """The person or job on whose behalf a service call runs.
 
     Every application-service call takes one, so that permission checks and the audit log
-    (which later issues add) have a single place to look.
+    have a single place to look. ``roles`` holds the user's role (``chatkeeper.governance``),
+    or ``system`` for a job of the system itself.
     """
 
     name: str
     roles: frozenset[str] = field(default_factory=frozenset)
     source: Source = Source.CLI
     address: str | None = None
-
-    @classmethod
-    def local_operator(cls, source: Source = Source.CLI) -> Actor:
-        """The operator at the machine's own console, before user accounts exist."""
-        return cls(name="local-operator", roles=frozenset({"admin"}), source=source)

@@ -15,7 +15,12 @@ from typing import Any
 import orjson
 
 from chatkeeper.errors import ErrorCode
-from chatkeeper.governance.errors import ApprovalInvalid, GovernanceError, PermissionDenied
+from chatkeeper.governance.errors import (
+    ApprovalInvalid,
+    GovernanceError,
+    PermissionDenied,
+    SelfApproval,
+)
 from chatkeeper.governance.roles import Role
 
 
@@ -71,7 +76,7 @@ def check_decider(
 ) -> None:
     """Refuse a decision by the requester, by a role the rule does not name, or twice."""
     if decider == requester:
-        raise GovernanceError(
+        raise SelfApproval(
             f"{decider} filed this request and cannot decide it: another user must",
             reason=ErrorCode.SELF_APPROVAL.value,
         )

@@ -36,6 +36,13 @@ class ApprovalRequired(ChatKeeperError):
 
 
 class ApprovalInvalid(ChatKeeperError):
-    """An approval that cannot be used: not approved, expired, used, or for other parameters."""
+    """An approval that cannot be used: unknown, not approved, expired, used, or for other
+    parameters (exit code 64: exit code 3 means only "a request was filed")."""
 
-    code, http_status, exit_code = ErrorCode.APPROVAL_INVALID, 409, 3
+    code, http_status, exit_code = ErrorCode.APPROVAL_INVALID, 409, 64
+
+
+class SelfApproval(GovernanceError):
+    """The requester tried to decide their own request."""
+
+    code, http_status, exit_code = ErrorCode.SELF_APPROVAL, 403, 77

@@ -19,6 +19,7 @@ from chatkeeper.governance.passwords import (
 )
 from chatkeeper.services.authz import authorize, authorized
 from chatkeeper.services.context import Context
+from chatkeeper.services.search import format_time
 from chatkeeper.store import governance as rows
 
 FIRST_ADMIN = "admin"
@@ -135,7 +136,8 @@ def list_users(ctx: Context, actor: Actor) -> list[dict[str, Any]]:
     with ctx.archive.writer() as writer:
         users = rows.list_users(writer.connection)
         writer.audit(actor, "user.listed", details={"users": len(users)})
-    return users
+    offset = ctx.settings.display.utc_offset_minutes
+    return [{**u, "created_at": format_time(u["created_at"], offset)} for u in users]
 
 
 def _user(connection: Any, name: str) -> dict[str, Any]:
@@ -163,8 +165,13 @@ def set_role(
     """Change a user's role (a key operation: it needs a second person's approval)."""
     parsed = Role.parse(role)
     params = {"name": name, "role": parsed.value}
+
+    def exists(_: object) -> None:
+        with ctx.archive.reader() as connection:
+            _user(connection, name)
+
     with (
-        authorized(ctx, actor, "user.set_role", params, approval) as permit,
+        authorized(ctx, actor, "user.set_role", params, approval, check=exists) as permit,
         ctx.archive.writer() as writer,
     ):
         row = _user(writer.connection, name)

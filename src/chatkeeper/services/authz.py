@@ -9,9 +9,9 @@ released again if the operation fails.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import orjson
@@ -19,6 +19,7 @@ import orjson
 from chatkeeper.domain import Actor
 from chatkeeper.governance import (
     SYSTEM,
+    ApprovalInvalid,
     ApprovalRequired,
     PermissionDenied,
     Reach,
@@ -97,16 +98,22 @@ def authorize(
     approval: int | None = None,
     *,
     reason: str | None = None,
+    check: Callable[[Permit], None] | None = None,
 ) -> Permit:
     """The permit for ``operation``, or ``PermissionDenied`` / ``ApprovalRequired`` /
-    ``ApprovalInvalid``. ``params`` are what an approval approves (never personal data)."""
+    ``ApprovalInvalid``. ``params`` are what an approval approves (never personal data);
+    ``check`` runs with the permit before any approval is filed or claimed (a request for a
+    target that does not exist, or is out of reach, is never filed)."""
     reach = require(operation, actor.name, actor.roles)
-    approval_id = None
+    permit = (
+        Permit(operation, reach) if reach is Reach.ALL else _scoped(ctx, actor, operation, reach)
+    )
+    if check is not None:
+        check(permit)
     if SYSTEM not in actor.roles and operation in ctx.settings.governance.rules():
         approval_id = _use_approval(ctx, actor, operation, dict(params or {}), approval, reason)
-    if reach is Reach.ALL:
-        return Permit(operation, reach, approval_id=approval_id)
-    return _scoped(ctx, actor, operation, reach, approval_id)
+        permit = replace(permit, approval_id=approval_id)
+    return permit
 
 
 @contextmanager
@@ -118,9 +125,10 @@ def authorized(
     approval: int | None = None,
     *,
     reason: str | None = None,
+    check: Callable[[Permit], None] | None = None,
 ) -> Iterator[Permit]:
     """:func:`authorize` around an operation: a claimed approval is released if it fails."""
-    permit = authorize(ctx, actor, operation, params, approval, reason=reason)
+    permit = authorize(ctx, actor, operation, params, approval, reason=reason, check=check)
     try:
         yield permit
     except BaseException:
@@ -131,9 +139,7 @@ def authorized(
         raise
 
 
-def _scoped(
-    ctx: Context, actor: Actor, operation: str, reach: Reach, approval_id: int | None
-) -> Permit:
+def _scoped(ctx: Context, actor: Actor, operation: str, reach: Reach) -> Permit:
     now = ctx.now_ms()
     with ctx.archive.reader() as connection:
         user = rows.user_by_name(connection, actor.name)
@@ -152,8 +158,7 @@ def _scoped(
         if whole:
             depts.add(grant["department_id"])
         convs |= granted
-    return Permit(operation, reach, frozenset(depts), frozenset(convs), held, approval_id,
-                  user["id"])  # fmt: skip
+    return Permit(operation, reach, frozenset(depts), frozenset(convs), held, None, user["id"])
 
 
 def _use_approval(
@@ -190,7 +195,7 @@ def _use_approval(
     with ctx.archive.writer() as writer:
         row = rows.request_row(writer.connection, approval)
         if row is None:
-            raise PermissionDenied(f"there is no approval request {approval}")
+            raise ApprovalInvalid(f"there is no approval request {approval}")
         check_usable(
             request_id=approval, state=row["state"], operation=row["operation"],
             wanted_operation=operation, digest=row["fingerprint"], wanted_digest=digest,

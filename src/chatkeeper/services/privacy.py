@@ -3,7 +3,7 @@ taking a message or a span offline for good, and rotating the key-encryption key
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,6 +101,18 @@ def _reached(ctx: Context, actor: Actor, permit: Permit, connection: Any, messag
     return row
 
 
+def _target(
+    ctx: Context, actor: Actor, message_id: str, platform: str | None
+) -> Callable[[Permit], None]:
+    """A check that the message exists and is within reach, before a request is filed."""
+
+    def check(permit: Permit) -> None:
+        with ctx.archive.reader() as connection:
+            _reached(ctx, actor, permit, connection, message_id, platform)
+
+    return check
+
+
 def unmask_message(
     ctx: Context,
     actor: Actor,
@@ -116,7 +128,15 @@ def unmask_message(
     params = {"message": message_id, "platform": platform, "value_at": None}
     ctx.load_keys()  # before the write transaction: loading may write the system keys
     with (
-        authorized(ctx, actor, "message.unmask", params, approval, reason=reason) as permit,
+        authorized(
+            ctx,
+            actor,
+            "message.unmask",
+            params,
+            approval,
+            reason=reason,
+            check=_target(ctx, actor, message_id, platform),
+        ) as permit,  # fmt: skip
         ctx.archive.writer() as writer,
     ):
         row = _reached(ctx, actor, permit, writer.connection, message_id, platform)
@@ -144,7 +164,15 @@ def unmask_value(
     params = {"message": message_id, "platform": platform, "value_at": start}
     ctx.load_keys()
     with (
-        authorized(ctx, actor, "message.unmask", params, approval, reason=reason) as permit,
+        authorized(
+            ctx,
+            actor,
+            "message.unmask",
+            params,
+            approval,
+            reason=reason,
+            check=_target(ctx, actor, message_id, platform),
+        ) as permit,  # fmt: skip
         ctx.archive.writer() as writer,
     ):
         row = _reached(ctx, actor, permit, writer.connection, message_id, platform)
@@ -183,7 +211,15 @@ def take_offline(
     params = {"message": message_id, "platform": platform, "span": list(span) if span else None}
     ctx.load_keys()
     with (
-        authorized(ctx, actor, "message.take_offline", params, approval, reason=reason) as permit,
+        authorized(
+            ctx,
+            actor,
+            "message.take_offline",
+            params,
+            approval,
+            reason=reason,
+            check=_target(ctx, actor, message_id, platform),
+        ) as permit,  # fmt: skip
         ctx.archive.writer() as writer,
     ):
         conn = writer.connection
