@@ -28,10 +28,12 @@ from chatkeeper.services.audit import AuditFilter, export_events, list_events
 from chatkeeper.services.classify import classify_conversations
 from chatkeeper.services.conversations import show_conversation
 from chatkeeper.services.evidence import export_evidence
+from chatkeeper.services.holds import create_hold, list_holds, release_hold, show_hold
 from chatkeeper.services.ingest import ingest_files
 from chatkeeper.services.keys import rotate_kek
 from chatkeeper.services.ledger import anchor_checkpoints, verify_ledger
 from chatkeeper.services.privacy import find_by_value, take_offline, unmask_message, unmask_value
+from chatkeeper.services.retention import change_policy, deadlines, policy_history, show_policy
 from chatkeeper.services.review import list_reviews, submit_review
 from chatkeeper.services.search import SearchRequest, search
 from chatkeeper.services.stats import archive_stats
@@ -113,6 +115,14 @@ OPERATIONS: list[tuple[str, Callable[[Context, Path], object]]] = [
     ("classify.ran", lambda c, t: classify_conversations(c, ACTOR, rerun=True)),
     ("review.listed", lambda c, t: list_reviews(c, LEE)),
     ("review.submitted", lambda c, t: _reviewed(c)),
+    ("retention.viewed", lambda c, t: show_policy(c, ACTOR)),
+    ("retention.history_listed", lambda c, t: policy_history(c, ACTOR)),
+    ("retention.changed", lambda c, t: change_policy(c, ACTOR, POLICY, "统一保存五年")),
+    ("retention.computed", lambda c, t: deadlines(c, ACTOR)),
+    ("hold.created", lambda c, t: _hold(c)),
+    ("hold.listed", lambda c, t: list_holds(c, ACTOR)),
+    ("hold.viewed", lambda c, t: show_hold(c, ACTOR, _hold(c))),
+    ("hold.released", lambda c, t: release_hold(c, ACTOR, _hold(c), "结案")),
     (
         "ingest.completed",
         lambda c, t: ingest_files(
@@ -120,6 +130,13 @@ OPERATIONS: list[tuple[str, Callable[[Context, Path], object]]] = [
         ),
     ),
 ]
+
+
+POLICY = '[policy]\n[[policy.rules]]\nname = "all"\nservice_type = "*"\nkeep = "5 years"\n'
+
+
+def _hold(c: Context) -> int:
+    return int(create_hold(c, ACTOR, "h1", "诉讼", customers=["cust-1"])["id"])
 
 
 def _raises(call: Callable[[], object]) -> object:
@@ -167,17 +184,19 @@ def test_the_list_names_every_service_operation() -> None:
     import chatkeeper.services.classify as cl
     import chatkeeper.services.conversations as c
     import chatkeeper.services.evidence as ev
+    import chatkeeper.services.holds as ho
     import chatkeeper.services.ingest as i
     import chatkeeper.services.keys as k
     import chatkeeper.services.ledger as led
     import chatkeeper.services.privacy as p
+    import chatkeeper.services.retention as re_
     import chatkeeper.services.review as rv
     import chatkeeper.services.search as s
     import chatkeeper.services.stats as st
 
     public = {
         f"{m.__name__}.{name}"
-        for m in (a, c, ev, i, k, led, p, s, st, ac, us, ap, cl, rv)
+        for m in (a, c, ev, i, k, led, p, s, st, ac, us, ap, cl, rv, re_, ho)
         for name, value in vars(m).items()
         if callable(value)
         and getattr(value, "__module__", "") == m.__name__
@@ -220,6 +239,19 @@ def test_the_list_names_every_service_operation() -> None:
         "chatkeeper.services.review.list_reviews",
         "chatkeeper.services.review.show_review",
         "chatkeeper.services.review.submit_review",
+        "chatkeeper.services.retention.show_policy",
+        "chatkeeper.services.retention.policy_history",
+        "chatkeeper.services.retention.change_policy",
+        "chatkeeper.services.retention.deadlines",
+        "chatkeeper.services.retention.retention_of",  # read by show, which audits the view
+        "chatkeeper.services.holds.create_hold",
+        "chatkeeper.services.holds.list_holds",
+        "chatkeeper.services.holds.show_hold",
+        "chatkeeper.services.holds.release_hold",
+        # read by the lifecycle service and others, which authorise and audit their own run:
+        "chatkeeper.services.holds.held_conversations",
+        "chatkeeper.services.holds.holds_for",
+        "chatkeeper.services.holds.ensure_not_held",
     }
     assert len(public) >= 12  # the introspection found the operations
     assert public <= covered, sorted(public - covered)

@@ -25,10 +25,12 @@ from chatkeeper.services.audit import AuditFilter, export_events, list_events
 from chatkeeper.services.classify import classify_conversations
 from chatkeeper.services.conversations import show_conversation
 from chatkeeper.services.evidence import export_evidence
+from chatkeeper.services.holds import create_hold, list_holds, release_hold
 from chatkeeper.services.ingest import ingest_files
 from chatkeeper.services.keys import rotate_kek
 from chatkeeper.services.ledger import anchor_checkpoints, verify_ledger
 from chatkeeper.services.privacy import find_by_value, take_offline, unmask_message
+from chatkeeper.services.retention import change_policy, deadlines, show_policy
 from chatkeeper.services.review import list_reviews, submit_review
 from chatkeeper.services.search import SearchRequest, search
 from chatkeeper.services.stats import archive_stats
@@ -38,6 +40,7 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "permissions.md"
 SYSTEM = Actor("setup", frozenset({"system"}))
 PASSWORD = "correct horse battery"
 ROLES = ("agent", "supervisor", "legal", "auditor", "security_admin", "admin")
+POLICY = '[policy]\n[[policy.rules]]\nname = "all"\nservice_type = "*"\nkeep = "5 years"\n'
 
 
 def doc_table() -> dict[str, dict[str, str]]:
@@ -121,6 +124,12 @@ CALLS: dict[str, Call] = {
     "access.revoke": lambda c, a, t: revoke_grant(c, a, 999_999),
     "review.list": lambda c, a, t: list_reviews(c, a),
     "review.submit": lambda c, a, t: submit_review(c, a, 999_999, "account", "说明"),
+    "retention.show": lambda c, a, t: show_policy(c, a),
+    "retention.change": lambda c, a, t: change_policy(c, a, POLICY, "统一保存五年"),
+    "retention.compute": lambda c, a, t: deadlines(c, a),
+    "hold.create": lambda c, a, t: create_hold(c, a, f"h-{a.name}", "诉讼", customers=["cust-1"]),
+    "hold.list": lambda c, a, t: list_holds(c, a),
+    "hold.release": lambda c, a, t: release_hold(c, a, 999_999, "结案"),
 }
 
 

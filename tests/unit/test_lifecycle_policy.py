@@ -102,7 +102,7 @@ class TestFloors:
         assert "E-Commerce Law of the People's Republic of China art. 31" in message
         assert "'transaction' keeps 1 year" in message
         assert "3 years" in message
-        assert caught.value.code is ErrorCode.CONFIG_INVALID
+        assert caught.value.code is ErrorCode.RETENTION_BELOW_FLOOR
         assert isinstance(caught.value, ChatKeeperError)
         assert caught.value.details["violations"] == [
             {

@@ -12,11 +12,13 @@ from chatkeeper.cli.classify import classify
 from chatkeeper.cli.common import SESSION
 from chatkeeper.cli.demo import demo
 from chatkeeper.cli.evidence import evidence_app
+from chatkeeper.cli.hold import hold_app
 from chatkeeper.cli.ingest import ingest
 from chatkeeper.cli.init import init
 from chatkeeper.cli.keys import keys_app
 from chatkeeper.cli.ledger import ledger_app
 from chatkeeper.cli.pii import pii_app
+from chatkeeper.cli.retention import retention_app
 from chatkeeper.cli.review import review_app
 from chatkeeper.cli.search import search_command
 from chatkeeper.cli.show import show
@@ -48,6 +50,8 @@ app.add_typer(user_app, name="user")
 app.add_typer(approvals_app, name="approvals")
 app.add_typer(access_app, name="access")
 app.add_typer(review_app, name="review")
+app.add_typer(retention_app, name="retention")
+app.add_typer(hold_app, name="hold")
 app.command()(classify)
 
 

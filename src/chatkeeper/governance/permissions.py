@@ -61,6 +61,12 @@ _TABLE: dict[str, tuple[Reach, Reach, Reach, Reach, Reach, Reach]] = {
     "access.revoke": (OWN, OWN, ALL, _, _, ALL),
     "review.list": (OWN, DEP, ALL, ALL, _, _),
     "review.submit": (OWN, DEP, ALL, _, _, _),
+    "retention.show": (_, ALL, ALL, ALL, _, ALL),
+    "retention.change": (_, _, ALL, _, _, ALL),
+    "retention.compute": (_, _, ALL, _, _, ALL),
+    "hold.create": (_, _, ALL, _, _, _),
+    "hold.list": (_, _, ALL, ALL, _, _),
+    "hold.release": (_, _, ALL, _, _, _),
 }
 ROLES: tuple[Role, ...] = (A, S, L, U, K, M)
 _NAMES = frozenset(r.value for r in Role)

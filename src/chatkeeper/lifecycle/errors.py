@@ -51,8 +51,10 @@ class DurationInvalid(LifecycleConfigError):
 class RetentionBelowFloor(LifecycleConfigError):
     """A retention rule keeps conversations for less than a statutory floor requires.
 
-    Wanted code: ``retention_below_floor``. ``details["violations"]`` lists every rule and floor.
+    ``details["violations"]`` lists every rule and floor.
     """
+
+    code = ErrorCode.RETENTION_BELOW_FLOOR
 
 
 class ScheduleInvalid(LifecycleConfigError):
@@ -60,12 +62,9 @@ class ScheduleInvalid(LifecycleConfigError):
 
 
 class LegalHoldActive(LifecycleError):
-    """A lifecycle step was asked for a conversation under a legal hold; names the hold.
+    """A lifecycle step was asked for a conversation under a legal hold; names the hold."""
 
-    Wanted code: ``legal_hold_active``.
-    """
-
-    code, http_status, exit_code = ErrorCode.CONFIG_INVALID, 409, 20
+    code, http_status, exit_code = ErrorCode.LEGAL_HOLD_ACTIVE, 409, 20
 
     def __init__(self, conversation_id: str, holds: tuple[str, ...]) -> None:
         super().__init__(

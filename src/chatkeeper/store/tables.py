@@ -494,3 +494,60 @@ review_steps = Table(
     Index(None, "item_id"),
     **_MYSQL,
 )
+
+# -- lifecycle: retention policy versions, each conversation's deadline, legal holds ----------
+
+# Every stored version of the retention policy (version 1 = the shipped defaults, stored when a
+# later version or a deadline first needs it); ``rules`` is JSON, ``content_hash`` what an
+# approval of the change approved.
+retention_policies = Table(
+    "retention_policies",
+    metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("rules", Text, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("created_by", String(NAME), nullable=False),
+    Column("approval_id", Integer),
+    Column("reason", Text),
+    **_MYSQL,
+)
+
+# The deadline last computed for a conversation: NULL = kept permanently (or no rule matched:
+# ``rule`` is then NULL too); ``floor`` is the citation of the floor that raised it, if any.
+conversation_retention = Table(
+    "conversation_retention",
+    metadata,
+    Column(
+        "conversation_id",
+        Integer,
+        ForeignKey("conversations.id"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    Column("deadline", BigInteger),
+    Column("rule", String(NAME)),
+    Column("policy_version", Integer, nullable=False),
+    Column("floor", Text),
+    Column("computed_at", BigInteger, nullable=False),
+    Index(None, "deadline"),
+    **_MYSQL,
+)
+
+# A legal hold: its criteria (JSON: customers, conversations, departments, service-date range,
+# query) are evaluated when asked, so it covers conversations ingested after it was created.
+legal_holds = Table(
+    "legal_holds",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(NAME), nullable=False, unique=True),
+    Column("reason", Text, nullable=False),
+    Column("criteria", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("created_by", String(NAME), nullable=False),
+    Column("released_at", BigInteger),
+    Column("released_by", String(NAME)),
+    Column("release_reason", Text),
+    Column("release_approval_id", Integer),
+    **_MYSQL,
+)
