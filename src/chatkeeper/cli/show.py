@@ -34,6 +34,13 @@ def show(
         f"{c['started_at']} → {c['ended_at']} (service date {c['service_date']}), "
         f"{c['message_count']} records"
     )
+    kept = c.get("retention")
+    if kept:
+        until = "permanently" if kept["permanent"] else f"until {kept['deadline'] or '-'}"
+        rule, version = kept["rule"] or "-", kept["policy_version"]
+        console.print(f"kept {until} (rule {rule}, policy v{version})", highlight=False)
+    if c.get("holds"):
+        console.print(f"[bold red]under legal hold[/] {', '.join(map(str, c['holds']))}")
     for m in transcript.messages:
         who = escape(m["sender_name"] or m["sender_id"] or m["sender_role"])
         style = ROLE_STYLE.get(m["sender_role"], "white")

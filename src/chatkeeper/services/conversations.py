@@ -10,6 +10,8 @@ import orjson
 from chatkeeper.domain import Actor
 from chatkeeper.services.authz import authorize, check_reach
 from chatkeeper.services.context import Context
+from chatkeeper.services.holds import holds_for
+from chatkeeper.services.retention import retention_of
 from chatkeeper.services.search import format_time
 
 
@@ -54,6 +56,8 @@ def show_conversation(
         "service_date": format_time(row["ended_at"], offset)[:10],
         "message_count": row["message_count"],
         "state": row["state"],
+        "retention": retention_of(ctx, row["id"]),
+        "holds": list(holds_for(ctx, [row["id"]]).get(row["id"], ())),
     }
     out = [
         {
