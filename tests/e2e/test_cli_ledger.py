@@ -39,12 +39,12 @@ class TestProgress:
         calls: list[int] = []
         original = ledger_cli.verify_ledger
 
-        def spy(ctx: Any, actor: Any, progress: Any = None) -> Any:
+        def spy(ctx: Any, actor: Any, progress: Any = None, total: Any = None) -> Any:
             def counted(n: int) -> None:
                 calls.append(n)
                 progress(n)
 
-            return original(ctx, actor, progress=counted if progress else None)
+            return original(ctx, actor, progress=counted if progress else None, total=total)
 
         monkeypatch.setattr(ledger_cli, "verify_ledger", spy)
         return calls
@@ -82,7 +82,10 @@ def test_an_anchored_bundle_verifies_and_a_changed_proof_fails(cli, staffed, tmp
     anchor = {"CHATKEEPER_LEDGER__ANCHOR": f"file:{tmp_path / 'notary'}"}
     published = cli("ledger", "anchor", "--json", user="sec1", env=anchor)
     assert published.exit_code == 0, published.output
-    assert [p["size"] for p in as_json(published)["published"]][0] == 4
+    dropped = next((tmp_path / "notary").glob("messages-*"))
+    assert as_json(published)["published"][0] == {
+        "log": "messages", "size": 4, "receipt": str(dropped),
+    }  # fmt: skip
     _ingest(cli, tmp_path / "b.jsonl", "ev", 3)
     bundle = tmp_path / "ev.zip"
     _, exported = run_approved(

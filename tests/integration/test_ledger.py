@@ -12,7 +12,10 @@ import pytest
 from chatkeeper.crypto import decrypt, peek
 from chatkeeper.domain import Actor
 from chatkeeper.ledger import (
+    SHA256,
+    MemoryNodeStore,
     MerkleLog,
+    inclusion_node_ids,
     parse_verifier_key,
     root,
     verify_checkpoint,
@@ -21,7 +24,7 @@ from chatkeeper.ledger import (
 from chatkeeper.services import Context
 from chatkeeper.services.ingest import ingest_files
 from chatkeeper.store import original as original_record
-from chatkeeper.store.ledger import MESSAGES_LOG, SqlNodeStore, message_leaf
+from chatkeeper.store.ledger import MESSAGES_LOG, LedgerWriter, SqlNodeStore, message_leaf
 from tests.factories import record, write_jsonl
 
 ACTOR = Actor("tests", frozenset({"system"}))  # a job of the system: every permission
@@ -130,3 +133,61 @@ class TestMessageLog:
         tampered[-1] ^= 1
         forged = dataclasses.replace(leaf, ciphertext_hash=hashlib.sha256(tampered).digest())
         assert forged.leaf_hash() != stored
+
+
+LEAVES = [hashlib.sha256(i.to_bytes(4, "big")).digest() for i in range(600)]
+
+
+class TestProofsFromTheDatabase:
+    """GIVEN a log of 600 leaves in the database WHEN proofs are made from it in one query each
+    THEN they equal the in-memory proofs, for the current size and for earlier ones, and a store
+    kept for many proofs reads the tree's upper levels from the database only once."""
+
+    @pytest.fixture
+    def appended(self, ctx: Context) -> tuple[Context, MerkleLog]:
+        with ctx.archive.writer() as writer:
+            for start in range(0, 600, 250):
+                LedgerWriter(writer.connection, MESSAGES_LOG, "test/messages").append(
+                    LEAVES[start : start + 250]
+                )
+        reference = MerkleLog(MemoryNodeStore(), SHA256)
+        reference.append_many(LEAVES)
+        return ctx, reference
+
+    def test_every_proof_equals_the_in_memory_one(self, appended):
+        ctx, reference = appended
+        with ctx.archive.reader() as conn:
+            store = SqlNodeStore(conn, MESSAGES_LOG)
+            for size in (1, 2, 7, 256, 257, 511, 512, 600):
+                for index in range(0, size, max(1, size // 23)):
+                    expected = reference.inclusion_proof(index, size)
+                    assert store.inclusion_proof(index, size, SHA256) == expected, (index, size)
+
+    def test_upper_levels_are_read_once_per_store(self, appended):
+        ctx, _ = appended
+        with ctx.archive.reader() as conn:
+            store = SqlNodeStore(conn, MESSAGES_LOG)
+            store.inclusion_proof(3, 600, SHA256)
+            first = store.queried
+            assert first == len(inclusion_node_ids(3, 600))
+            store.inclusion_proof(3, 600, SHA256)
+            lower = [n for n in inclusion_node_ids(3, 600) if n[0] < store.CACHE_MIN_LEVEL]
+            assert store.queried - first == len(lower) < first
+
+    def test_many_nodes_are_fetched_in_statements_of_bounded_size(self, appended):
+        ctx, _ = appended
+        wanted = [(0, i) for i in range(600)] + [(0, 600), (10, 0)]  # two that are not stored
+        with ctx.archive.reader() as conn:
+            found = SqlNodeStore(conn, MESSAGES_LOG).fetch(wanted)
+        assert [found[(0, i)] for i in range(600)] == LEAVES and len(found) == 600
+
+    def test_a_node_lost_from_the_database_is_named(self, appended):
+        from chatkeeper.ledger.errors import NodeMissing
+
+        ctx, _ = appended
+        with ctx.archive.writer() as writer:
+            writer.connection.exec_driver_sql(
+                f"DELETE FROM ledger_nodes WHERE log_id = {MESSAGES_LOG} AND level = 0 AND idx = 4"
+            )
+        with ctx.archive.reader() as conn, pytest.raises(NodeMissing, match=r"\(0, 4\)"):
+            SqlNodeStore(conn, MESSAGES_LOG).inclusion_proof(5, 8, SHA256)

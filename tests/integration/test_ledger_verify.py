@@ -63,6 +63,20 @@ class TestIntact:
         assert report.intact and report.purged == 1
 
 
+class TestProgress:
+    def test_the_counts_add_up_to_the_messages_checked(self, loaded, monkeypatch):
+        """GIVEN 12 messages and a step of 5 WHEN verify reports progress THEN it is called with
+        5, 5 and the last 2, after being told the total (the log's size)."""
+        from chatkeeper.services import ledger as ledger_service
+
+        monkeypatch.setattr(ledger_service, "_CHUNK", 5)
+        calls: list[int] = []
+        totals: list[int] = []
+        report = verify_ledger(loaded, ACTOR, progress=calls.append, total=totals.append)
+        assert calls == [5, 5, 2] and sum(calls) == report.messages == 12
+        assert totals == [12]
+
+
 class TestTampering:
     def test_a_flipped_byte_in_a_ciphertext(self, loaded):
         target = _message_id(loaded, 2)

@@ -160,6 +160,45 @@ class TestInclusionProperties:
         assert reads <= 2 * size.bit_length()
 
 
+class TestInclusionPlan:
+    """GIVEN every leaf of every tree up to 300 leaves WHEN its path is planned from the bits
+    THEN it names exactly the nodes the RFC 6962 descent reaches, in the same order."""
+
+    def test_the_plan_equals_the_recursive_definition(self) -> None:
+        from chatkeeper.ledger.ranges import inclusion_ranges, range_node_ids
+
+        for size in range(1, 301):
+            for index in range(size):
+                expected = [
+                    node
+                    for lo, hi in inclusion_ranges(index, size)
+                    for node in range_node_ids(lo, hi)
+                ]
+                assert inclusion_node_ids(index, size) == expected, (index, size)
+
+    def test_the_path_from_fetched_nodes_is_the_proof(self) -> None:
+        from chatkeeper.ledger import inclusion_path, inclusion_plan
+
+        for size in (1, 2, 3, 5, 8, 13, 255, 256, 257, N):
+            for index in range(0, size, max(1, size // 17)):
+                plan = inclusion_plan(index, size)
+                nodes = {node: STORE.get(*node) for node in plan.node_ids()}
+                assert inclusion_path(plan, nodes) == inclusion_proof(index, size, STORE.get)
+
+    def test_a_node_missing_from_the_fetch_is_named(self) -> None:
+        from chatkeeper.ledger import inclusion_path, inclusion_plan
+
+        plan = inclusion_plan(5, 8)
+        nodes = {node: STORE.get(*node) for node in plan.node_ids()[1:]}
+        with pytest.raises(NodeMissing, match=r"node \(0, 4\)"):
+            inclusion_path(plan, nodes)
+
+    @pytest.mark.parametrize(("index", "size"), [(-1, 5), (5, 5), (0, 0)])
+    def test_a_leaf_outside_the_tree_is_refused(self, index: int, size: int) -> None:
+        with pytest.raises(TreeRangeError):
+            inclusion_node_ids(index, size)
+
+
 class TestConsistencyProperties:
     """GIVEN any two sizes WHEN the consistency proof is made THEN it verifies, and nothing
     else does."""

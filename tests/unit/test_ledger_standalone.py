@@ -38,8 +38,12 @@ def b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-def _build() -> dict[str, Any]:
-    """13 messages in a log, a signed checkpoint, and the evidence.json of all of them."""
+ANCHORED = 6
+
+
+def _build() -> tuple[dict[str, Any], MerkleLog, list[bytes]]:
+    """13 messages in a log, a signed checkpoint, and the evidence.json of all of them, with the
+    checkpoint of size 6 as the anchored one."""
     log = MerkleLog(MemoryNodeStore(), SHA256)
     rows = []
     for i in range(COUNT):
@@ -76,15 +80,33 @@ def _build() -> dict[str, Any]:
         }
         for index, leaf, salt, content in rows
     ]
-    return {
-        "format": "chatkeeper.evidence/v1",
+    evidence = {
+        "format": "chatkeeper.evidence/v2",
         "checkpoint": note,
         "public_key": KEY.verifier.encode(),
+        "anchor": _anchor(log, ANCHORED, log.size),
         "messages": messages,
+    }
+    return evidence, log, [leaf.leaf_hash() for _, leaf, _, _ in rows]
+
+
+def _note(log: MerkleLog, size: int, key: Any = KEY, origin: str = ORIGIN) -> str:
+    return sign_checkpoint(Checkpoint.of(origin, size, log.root(size), SHA256), key)
+
+
+def _anchor(log: MerkleLog, anchored: int, bundled: int, **note: Any) -> dict[str, Any]:
+    """The anchor section for the checkpoint of size ``anchored`` against ``bundled``."""
+    old, new = sorted((anchored, bundled))
+    return {
+        "kind": "rfc3161",
+        "checkpoint": _note(log, anchored, **note),
+        "receipt": b64(b"a time-stamp token"),
+        "anchored_at": "2026-11-28T10:00:00Z",
+        "consistency_proof": [b64(h) for h in log.consistency_proof(old, new)],
     }
 
 
-EVIDENCE = _build()
+EVIDENCE, LOG, LEAF_HASHES = _build()
 
 
 def write_bundle(tmp_path: Path, evidence: dict[str, Any]) -> Path:
@@ -207,9 +229,13 @@ def test_another_public_key_finds_no_signature(tmp_path: Path) -> None:
     other = generate_signing_key(ORIGIN).verifier.encode()
     result = verify_bundle(write_bundle(tmp_path, tampered(lambda e: e.update(public_key=other))))
     assert result["ok"] is False
+    no_signature = (
+        f"the checkpoint has no signature by the public key {_short(other)}; it is signed by "
+        f"{_short(KEY.verifier.encode())}"
+    )
     assert result["problems"] == [
-        f"checkpoint signature: the checkpoint has no signature by the public key "
-        f"{_short(other)}; it is signed by {_short(KEY.verifier.encode())}"
+        f"checkpoint signature: {no_signature}",
+        f"anchored checkpoint: {no_signature}",
     ]
     # The messages still match the (unverified) checkpoint: only the signature is named.
     assert all(m["ok"] for m in result["messages"])
@@ -283,3 +309,142 @@ def test_the_module_imports_only_the_standard_library_and_cryptography() -> None
     assert "chatkeeper" not in roots
     allowed = set(sys.stdlib_module_names) | {"__future__", "cryptography"}
     assert roots <= allowed, roots - allowed
+
+
+class TestAnchoredCheckpoint:
+    """GIVEN a bundle with the newest anchored checkpoint and the consistency proof between it
+    and the bundle's checkpoint WHEN it is verified THEN the proof and the anchored checkpoint's
+    signature are checked; a bundle exported before any anchoring says so without failing."""
+
+    def test_the_anchored_checkpoint_is_consistent(self, tmp_path: Path) -> None:
+        result = verify_bundle(write_bundle(tmp_path, EVIDENCE))
+        assert result["ok"] is True, result["problems"]
+        anchor = result["anchor"]
+        assert anchor["present"] and anchor["consistent"]
+        assert (anchor["size"], anchor["kind"]) == (ANCHORED, "rfc3161")
+        assert anchor["messages_anchored"] == ANCHORED  # leaves 0-5 were in the anchored tree
+
+    def test_no_anchored_checkpoint_is_a_stated_fact(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        path = write_bundle(tmp_path, tampered(lambda e: e.update(anchor=None)))
+        result = verify_bundle(path)
+        assert result["ok"] is True and result["anchor"] == {"present": False}
+        assert main([str(path)]) == 0
+        out = capsys.readouterr().out
+        assert "not been published to an external anchor" in out and "VERIFIED" in out
+
+    def test_a_v1_bundle_still_verifies(self, tmp_path: Path) -> None:
+        def v1(evidence: dict[str, Any]) -> None:
+            evidence["format"] = "chatkeeper.evidence/v1"
+            del evidence["anchor"]
+
+        result = verify_bundle(write_bundle(tmp_path, tampered(v1)))
+        assert result["ok"] is True and result["anchor"] is None
+
+    def test_an_anchored_tree_larger_than_the_bundles_proves_every_message(
+        self, tmp_path: Path
+    ) -> None:
+        """GIVEN a bundle whose checkpoint (size 8) is older than the anchored one (13) WHEN it
+        is verified THEN the proof runs from 8 to 13 and every message counts as anchored."""
+
+        def older(evidence: dict[str, Any]) -> None:
+            evidence["checkpoint"] = _note(LOG, 8)
+            evidence["messages"] = evidence["messages"][:8]
+            for index, message in enumerate(evidence["messages"]):
+                message["inclusion_proof"] = [b64(h) for h in LOG.inclusion_proof(index, 8)]
+            evidence["anchor"] = _anchor(LOG, 13, 8)
+
+        result = verify_bundle(write_bundle(tmp_path, tampered(older)))
+        assert result["ok"] is True, result["problems"]
+        assert result["anchor"]["messages_anchored"] == 8
+
+    def test_the_same_checkpoint_anchored_needs_an_empty_proof(self, tmp_path: Path) -> None:
+        same = tampered(lambda e: e.update(anchor=_anchor(LOG, COUNT, COUNT)))
+        assert same["anchor"]["consistency_proof"] == []
+        assert verify_bundle(write_bundle(tmp_path, same))["ok"] is True
+        same["anchor"]["consistency_proof"] = [b64(bytes(32))]
+        result = verify_bundle(write_bundle(tmp_path, same))
+        assert result["ok"] is False and "must be empty" in result["problems"][0]
+
+
+def _edit_anchor(change: Any) -> Any:
+    def edit(evidence: dict[str, Any]) -> None:
+        change(evidence["anchor"])
+
+    return edit
+
+
+def _flip_proof_byte(anchor: dict[str, Any]) -> None:
+    raw = bytearray(base64.b64decode(anchor["consistency_proof"][1]))
+    raw[5] ^= 0x01
+    anchor["consistency_proof"][1] = b64(bytes(raw))
+
+
+def _edit_anchored_line(number: int, value: str) -> Any:
+    def change(anchor: dict[str, Any]) -> None:
+        lines = anchor["checkpoint"].split("\n")
+        lines[number] = value
+        anchor["checkpoint"] = "\n".join(lines)
+
+    return _edit_anchor(change)
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        pytest.param(_edit_anchor(_flip_proof_byte), "does not lead to the", id="proof-byte"),
+        pytest.param(
+            _edit_anchor(lambda a: a["consistency_proof"].pop()), "too few", id="proof-short"
+        ),
+        pytest.param(
+            _edit_anchor(lambda a: a["consistency_proof"].append(b64(bytes(32)))),
+            "too many",
+            id="proof-long",
+        ),
+        pytest.param(_edit_anchored_line(1, "9"), "does not verify", id="anchored-size"),
+        pytest.param(
+            _edit_anchored_line(2, b64(LOG.root(9))), "does not verify", id="anchored-root"
+        ),
+        pytest.param(
+            _edit_anchor(
+                lambda a: a.update(checkpoint=_note(LOG, ANCHORED, generate_signing_key(ORIGIN)))
+            ),
+            "no signature by the public key",
+            id="anchored-other-key",
+        ),
+        pytest.param(
+            _edit_anchor(lambda a: a.update(checkpoint=_note(LOG, ANCHORED, origin="other/log"))),
+            "another log",
+            id="anchored-other-log",
+        ),
+        pytest.param(
+            _edit_anchor(lambda a: a.update(extra=1)), "must have exactly", id="unknown-field"
+        ),
+        pytest.param(
+            lambda e: e.pop("anchor"), "has no anchor section", id="anchor-section-removed"
+        ),
+    ],
+)
+def test_a_tampered_anchor_is_detected_and_named(
+    tmp_path: Path, change: Any, expected: str
+) -> None:
+    result = verify_bundle(write_bundle(tmp_path, tampered(change)))
+    assert result["ok"] is False
+    assert len(result["problems"]) == 1, result["problems"]
+    assert expected in result["problems"][0]
+    assert all(m["ok"] for m in result["messages"])  # the messages themselves still verify
+
+
+def test_a_forged_anchored_checkpoint_of_a_rewritten_history_fails(tmp_path: Path) -> None:
+    """GIVEN an operator who rewrote leaf 3 after anchoring WHEN the bundle pairs the genuine
+    anchored checkpoint with the rewritten tree THEN no consistency proof can join them."""
+    rewritten = MerkleLog(MemoryNodeStore(), SHA256)
+    rewritten.append_many([*LEAF_HASHES[:3], bytes(32), *LEAF_HASHES[4:]])
+    evidence = copy.deepcopy(EVIDENCE)
+    evidence["anchor"]["consistency_proof"] = [
+        b64(h) for h in rewritten.consistency_proof(ANCHORED, COUNT)
+    ]
+    result = verify_bundle(write_bundle(tmp_path, evidence))
+    assert result["ok"] is False
+    assert any("consistency proof" in p for p in result["problems"])

@@ -8,7 +8,9 @@ pure: it reads and writes tree nodes only through the ``NodeStore`` port.
 It leaves to callers: the transaction (nodes are written in the same one as the rows they commit
 to), the log's size and descriptor, where the content salt is kept (encrypted under the
 conversation's data key, so that a purge makes the leaf reveal nothing), when to sign a
-checkpoint, where the signing key lives, and external anchoring.
+checkpoint, where the signing key lives, and when to publish one to an external anchor (the
+anchor plug-ins themselves are here: ``anchor.py``, ``rfc3161.py`` with ``timestamp.py``; so is
+``standalone.py``, the self-contained evidence-bundle verifier).
 
 Typical use::
 
@@ -44,6 +46,7 @@ from chatkeeper.ledger.merkle import (
     CompactRange,
     Node,
     consistency_proof,
+    inclusion_path,
     inclusion_proof,
     leaf_hash,
     node_hash,
@@ -63,7 +66,12 @@ from chatkeeper.ledger.note import (
     sign_note,
     verify_note,
 )
-from chatkeeper.ledger.ranges import consistency_node_ids, inclusion_node_ids
+from chatkeeper.ledger.ranges import (
+    InclusionPlan,
+    consistency_node_ids,
+    inclusion_node_ids,
+    inclusion_plan,
+)
 from chatkeeper.ledger.store import MemoryNodeStore, NodeStore
 
 __all__ = [
@@ -75,6 +83,7 @@ __all__ = [
     "ConsistencyEvidence",
     "HashAlgorithm",
     "InclusionEvidence",
+    "InclusionPlan",
     "LedgerError",
     "LogDescriptor",
     "MemoryNodeStore",
@@ -93,6 +102,8 @@ __all__ = [
     "generate_signing_key",
     "hash_algorithm",
     "inclusion_node_ids",
+    "inclusion_path",
+    "inclusion_plan",
     "inclusion_proof",
     "key_id",
     "leaf_hash",

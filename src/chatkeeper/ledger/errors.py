@@ -12,13 +12,18 @@ The tree::
     ├── LeafMalformed             leaf_malformed: leaf fields out of range, or bytes not a leaf
     ├── EvidenceMalformed         evidence_malformed: a proof file is not in the format
     ├── NoteKeyInvalid            note_key_invalid: a signing or verifier key string is malformed
+    ├── AnchorError               ledger_failed: publishing to an external anchor failed
+    │   ├── AnchorUnavailable     ledger_failed: the anchor cannot be reached (names the URL/path)
+    │   └── AnchorRefused         ledger_failed: the anchor answered, but refused the checkpoint
+    ├── AnchorReceiptInvalid      proof_invalid: a receipt does not attest the checkpoint (says why)
     └── CheckpointError           (base of the signed-note and checkpoint failures)
         ├── CheckpointMalformed   checkpoint_malformed: names the line
         ├── CheckpointUnsigned    checkpoint_unsigned: no signature by the expected key
         ├── SignatureInvalid      checkpoint_signature_invalid: the expected key's signature fails
         └── OriginMismatch        checkpoint_origin_mismatch: a checkpoint of another log
 
-Each code is a member of ``chatkeeper.errors.ErrorCode``.
+Each code is a member of ``chatkeeper.errors.ErrorCode``. The anchor errors reuse the ledger's
+base code and ``proof_invalid`` until ``ErrorCode`` gains codes of their own.
 Messages name sizes, indexes, key names and line numbers; never leaf contents.
 """
 
@@ -85,6 +90,26 @@ class NoteKeyInvalid(LedgerError):
     """A signing or verifier key string is malformed, or its key ID does not match the key."""
 
     code, http_status, exit_code = ErrorCode.NOTE_KEY_INVALID, 500, 78
+
+
+class AnchorError(LedgerError):
+    """Publishing a checkpoint to an external anchor failed."""
+
+    code, http_status, exit_code = ErrorCode.LEDGER_FAILED, 502, 69
+
+
+class AnchorUnavailable(AnchorError):
+    """The anchor cannot be reached, or answered with a transport error; the message names it."""
+
+
+class AnchorRefused(AnchorError):
+    """The anchor answered and refused to record the checkpoint (e.g. a TSA's ``rejection``)."""
+
+
+class AnchorReceiptInvalid(LedgerError):
+    """A receipt does not attest the checkpoint: wrong imprint, nonce or signature (says which)."""
+
+    code, http_status, exit_code = ErrorCode.PROOF_INVALID, 422, 65
 
 
 class CheckpointError(LedgerError):

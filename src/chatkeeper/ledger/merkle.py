@@ -13,16 +13,18 @@ the RFC's numbered steps so that they can be checked against the text line by li
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from chatkeeper.ledger.errors import NodeMissing, ProofInvalid, TreeRangeError
 from chatkeeper.ledger.hashing import SHA256, HashAlgorithm
 from chatkeeper.ledger.ranges import (
+    InclusionPlan,
+    NodeId,
     consistency_proof_size,
     consistency_ranges,
+    inclusion_plan,
     inclusion_proof_size,
-    inclusion_ranges,
     range_node_ids,
     split,
 )
@@ -195,7 +197,33 @@ def inclusion_proof(
     index: int, size: int, get_node: GetNode, algorithm: HashAlgorithm = SHA256
 ) -> list[bytes]:
     """The audit path of leaf ``index`` in the tree of ``size`` leaves, leaf to root."""
-    return [_range_hash(lo, hi, get_node, algorithm) for lo, hi in inclusion_ranges(index, size)]
+    plan = inclusion_plan(index, size)
+    proof = [_read(get_node, level, i) for level, i in plan.below]
+    if plan.border:
+        proof.append(_fold([_read(get_node, level, i) for level, i in plan.border], algorithm))
+    proof.extend(_read(get_node, level, i) for level, i in plan.above)
+    return proof
+
+
+def inclusion_path(
+    plan: InclusionPlan, nodes: Mapping[NodeId, bytes], algorithm: HashAlgorithm = SHA256
+) -> list[bytes]:
+    """The inclusion path from nodes already read (a store that fetched ``plan``'s in one query).
+
+    ``nodes`` maps each of ``plan.node_ids()`` to its stored hash; a missing one is
+    ``NodeMissing``.
+    """
+    try:
+        proof = [nodes[node] for node in plan.below]
+        if plan.border:
+            proof.append(_fold([nodes[node] for node in plan.border], algorithm))
+        proof.extend([nodes[node] for node in plan.above])
+    except KeyError as exc:
+        level, index = exc.args[0]
+        raise NodeMissing(
+            f"node ({level}, {index}) is not stored", level=level, index=index
+        ) from exc
+    return proof
 
 
 def consistency_proof(

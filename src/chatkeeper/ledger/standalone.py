@@ -11,7 +11,12 @@
    （签名行的密钥名称与密钥 ID 都必须与公钥一致）；
 2. 对每条消息，根据原文、盐值、会话/消息 ID、发送时间、发送方角色、密钥 ID 和密文哈希
    重新计算内容承诺与叶子哈希，再用包含证明（RFC 9162）验证它确实位于检查点所签的
-   默克尔树中（树大小与根哈希）。
+   默克尔树中（树大小与根哈希）；
+3. 若证据包带有已发布到外部锚点（RFC 3161 时间戳机构、存证链、第三方存储）的检查点，
+   则验证其签名，并用一致性证明（RFC 9162）验证两棵树中较小的一棵是较大一棵的前缀：
+   锚定之后的历史未被改写，且叶子序号小于锚定树大小的消息在锚定时已经存在。
+   若尚无锚定检查点，报告会如实说明（这不是验证失败）。锚点回执（如 RFC 3161 时间戳
+   令牌）本程序不检查，请用 ``chatkeeper evidence verify`` 或 ``openssl ts -verify`` 核验。
 
 运行方法::
 
@@ -34,7 +39,15 @@ It checks:
 2. for every message, that the leaf recomputed from the original content, its salt, the
    conversation and message ids, the send time, the sender role, the data-key id and the
    ciphertext hash is included, by its RFC 9162 inclusion proof, in the Merkle tree whose size and
-   root the checkpoint signs.
+   root the checkpoint signs;
+3. when the bundle carries the newest checkpoint that was published to an external anchor (an
+   RFC 3161 time-stamp authority, a judicial chain, another party's storage): its signature, and
+   the RFC 9162 consistency proof that the smaller of the two trees is a prefix of the larger.
+   So the history was not rewritten after it was anchored, and every message whose leaf index is
+   below the anchored tree's size was in the log when it was anchored. When there is no anchored
+   checkpoint yet, the report says so (a stated fact, not a failure). The anchor's receipt (an
+   RFC 3161 token, say) is not checked here: ``chatkeeper evidence verify`` checks it, as does
+   ``openssl ts -verify``.
 
 Run it as::
 
@@ -45,13 +58,19 @@ It exits 0 when everything verifies, 1 otherwise. Compare the bundle's public ke
 the operator publishes elsewhere (or pass that published key with ``--public-key``): a key taken
 from the bundle alone proves only that the bundle is self-consistent.
 
+It is one file, longer than ChatKeeper's other modules, on purpose: it travels alone inside each
+bundle, and a reader must be able to audit everything it trusts in one place.
+
 Formats (re-implemented here, byte for byte, from ChatKeeper's docs/ledger.md): the message leaf
 ``0x01 0x01 ‖ str16 conversation_id ‖ str16 message_id ‖ int64 sent_at (µs) ‖ str8 sender_role ‖
 str8 key_id ‖ hash8 ciphertext hash ‖ hash8 content commitment``; the content commitment
 ``H("chatkeeper.content.v1" ‖ 0x00 ‖ salt ‖ content)``; RFC 6962 leaf ``H(0x00 ‖ data)`` and node
 ``H(0x01 ‖ left ‖ right)`` hashes; C2SP signed notes with key ID = first 4 bytes of
 ``SHA-256(name ‖ 0x0A ‖ 0x01 ‖ public key)``; C2SP checkpoints (origin, size, base64 root,
-optional extension lines, ``hash-algorithm <name>`` for any hash but SHA-256).
+optional extension lines, ``hash-algorithm <name>`` for any hash but SHA-256); the evidence file
+``chatkeeper.evidence/v2`` (v1: without the ``anchor`` section), its ``anchor`` section ``kind``,
+``checkpoint``, ``receipt``, ``anchored_at``, ``consistency_proof`` (RFC 9162, from the smaller
+tree to the larger).
 """
 
 from __future__ import annotations
@@ -70,7 +89,9 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-FORMAT = "chatkeeper.evidence/v1"
+FORMAT = "chatkeeper.evidence/v2"
+FORMATS = ("chatkeeper.evidence/v1", FORMAT)  # v1: no anchor section
+ANCHOR_FIELDS = {"kind", "checkpoint", "receipt", "anchored_at", "consistency_proof"}
 EVIDENCE_FILE = "evidence.json"
 ED25519 = 0x01
 SIGNATURE_PREFIX = "\u2014 "  # U+2014 EM DASH, then a space
@@ -200,6 +221,50 @@ def verify_inclusion(
             "the root computed from the recomputed leaf and its inclusion proof differs from the "
             "checkpoint's root: the content, salt, ids, time, role, key id, ciphertext hash, "
             "leaf index or proof were altered"
+        )
+
+
+def verify_consistency(
+    old: int, new: int, old_root: bytes, new_root: bytes, proof: list[bytes], h: Hash
+) -> None:
+    """RFC 9162 §2.1.4.2: the tree of ``old`` leaves (``old_root``) is a prefix of ``new``'s.
+
+    Edge cases as ChatKeeper's own verifier (and Go's transparency-dev/merkle) decide them: equal
+    sizes need an empty proof and equal roots; an empty old tree needs an empty proof. Raises
+    ``Problem`` naming why not.
+    """
+    if not 0 <= old <= new:
+        raise Problem(f"a tree of {old} leaves cannot be a prefix of one of {new}")
+    if old in (0, new):
+        if proof:
+            raise Problem(f"the consistency proof from {old} to {new} must be empty")
+        if old_root != (new_root if old else h(b"")):
+            raise Problem(f"the two checkpoints of size {old} have different roots")
+        return
+    if not proof:  # step 1
+        raise Problem(f"the consistency proof from {old} to {new} is empty")
+    path = [old_root, *proof] if old & (old - 1) == 0 else list(proof)  # step 2
+    fn, sn = old - 1, new - 1  # step 3
+    while fn & 1:  # step 4
+        fn, sn = fn >> 1, sn >> 1
+    fr = sr = path[0]  # step 5
+    for c in path[1:]:  # step 6
+        if sn == 0:
+            raise Problem(f"the consistency proof has too many hashes for {old} to {new}")
+        if fn & 1 or fn == sn:
+            fr, sr = node_hash(c, fr, h), node_hash(c, sr, h)
+            while not fn & 1 and fn != 0:
+                fn, sn = fn >> 1, sn >> 1
+        else:
+            sr = node_hash(sr, c, h)
+        fn, sn = fn >> 1, sn >> 1
+    if sn != 0:  # step 7
+        raise Problem(f"the consistency proof has too few hashes for {old} to {new}")
+    if fr != old_root or sr != new_root:
+        which = "old" if fr != old_root else "new"
+        raise Problem(
+            f"the consistency proof from {old} to {new} does not lead to the {which} root: the "
+            "proof or a checkpoint was altered, or the log was rewritten"
         )
 
 
@@ -414,14 +479,68 @@ def check_message(
     verify_inclusion(leaf_hash(leaf, h), index, size, proof, root, h)
 
 
+class Checkpoint:
+    """A parsed checkpoint note and whether its signature verified under the public key."""
+
+    def __init__(self, note: object, what: str) -> None:
+        if not isinstance(note, str):
+            raise Problem(f"{what} is missing or not a string")
+        self.text, self.signatures = parse_note(note)
+        self.origin, self.size, self.root, self.algorithm = parse_checkpoint(self.text)
+
+    def summary(self) -> dict[str, Any]:
+        """What the report shows."""
+        root = base64.b64encode(self.root).decode("ascii")
+        return {"origin": self.origin, "size": self.size, "root": root}
+
+
+def check_anchor(
+    anchor: object, bundled: Checkpoint, key: tuple[str, bytes] | None, problems: list[str]
+) -> dict[str, Any]:
+    """The anchored checkpoint: its signature, its log, and the consistency proof between it and
+    the bundle's checkpoint (from the smaller tree to the larger, whichever that is)."""
+    if anchor is None:
+        return {"present": False}
+    found: dict[str, Any] = {"present": True, "consistent": False}
+    try:
+        if not isinstance(anchor, dict) or set(anchor) != ANCHOR_FIELDS:
+            raise Problem(
+                f"the anchor section must have exactly {', '.join(sorted(ANCHOR_FIELDS))}"
+            )
+        for name in ("kind", "receipt", "anchored_at"):
+            found[name] = _field(anchor, name, str)
+        anchored = Checkpoint(anchor["checkpoint"], "the anchored checkpoint")
+        found.update(anchored.summary())
+        if (anchored.origin, anchored.algorithm) != (bundled.origin, bundled.algorithm):
+            raise Problem("the anchored checkpoint is of another log than the bundle's checkpoint")
+        if key is not None:
+            verify_note_signature(anchored.signatures, anchored.text, *key)
+        h = hash_function(bundled.algorithm)
+        size = DIGEST_SIZES[bundled.algorithm]
+        proof = [strict_b64decode(p, f"consistency proof hash {n}")
+                 for n, p in enumerate(_field(anchor, "consistency_proof", list))]  # fmt: skip
+        if any(len(p) != size for p in proof):
+            raise Problem(f"a consistency proof hash does not have {size} bytes")
+        old, new = sorted((anchored, bundled), key=lambda c: c.size)
+        verify_consistency(old.size, new.size, old.root, new.root, proof, h)
+    except Problem as exc:
+        problems.append(f"anchored checkpoint: {exc}")
+    else:
+        found["consistent"] = True
+    return found
+
+
 def verify_bundle(path: str | Path, public_key: str | None = None) -> dict[str, Any]:
     """Verify an evidence bundle (a .zip, a folder with ``evidence.json``, or the file itself).
 
     ``public_key`` (``name+hex+base64``) overrides the bundle's own key: pass the one the operator
-    publishes. Returns ``{"ok", "checkpoint": {"origin", "size", "root"} or None, "messages":
-    [{"message_id", "leaf_index", "ok", "problem"}], "problems": [...]}``.
+    publishes. Returns ``{"ok", "checkpoint": {"origin", "size", "root"} or None, "anchor":
+    {"present", ...} or None (format v1), "messages": [{"message_id", "leaf_index", "ok",
+    "problem"}], "problems": [...]}``.
     """
-    result: dict[str, Any] = {"ok": False, "checkpoint": None, "messages": [], "problems": []}
+    result: dict[str, Any] = {
+        "ok": False, "checkpoint": None, "anchor": None, "messages": [], "problems": [],
+    }  # fmt: skip
     problems: list[str] = result["problems"]
     try:
         evidence = read_evidence(path)
@@ -431,65 +550,71 @@ def verify_bundle(path: str | Path, public_key: str | None = None) -> dict[str, 
     if not isinstance(evidence, dict):
         problems.append(f"{EVIDENCE_FILE} is not a JSON object")
         return result
-    if evidence.get("format") != FORMAT:
+    if evidence.get("format") not in FORMATS:
         problems.append(f"{EVIDENCE_FILE} has format {evidence.get('format')!r}, not {FORMAT!r}")
         return result
 
     # The checkpoint: parse it (even unsigned, to report what it claims), then check its signature.
-    size, root, h, digest_size = None, b"", hash_function("sha256"), 32
-    note = evidence.get("checkpoint")
+    bundled, key = None, None
     try:
-        if not isinstance(note, str):
-            raise Problem("the checkpoint is missing or not a string")
-        text, signatures = parse_note(note)
-        origin, size, root, algorithm = parse_checkpoint(text)
-        result["checkpoint"] = {
-            "origin": origin,
-            "size": size,
-            "root": base64.b64encode(root).decode("ascii"),
-        }
-        h, digest_size = hash_function(algorithm), DIGEST_SIZES[algorithm]
+        bundled = Checkpoint(evidence.get("checkpoint"), "the checkpoint")
+        result["checkpoint"] = bundled.summary()
+        hash_function(bundled.algorithm)
     except Problem as exc:
         problems.append(f"checkpoint: {exc}")
-        size = None
+        bundled = None
     else:
         try:
             key_text = evidence.get("public_key") if public_key is None else public_key
-            name, raw_key = parse_verifier_key(key_text)
-            verify_note_signature(signatures, text, name, raw_key)
+            key = parse_verifier_key(key_text)
+            verify_note_signature(bundled.signatures, bundled.text, *key)
         except Problem as exc:
             problems.append(f"checkpoint signature: {exc}")
+    if evidence["format"] != FORMATS[0]:
+        if "anchor" not in evidence:
+            problems.append("the bundle has no anchor section (null when nothing was anchored)")
+        elif bundled is not None:
+            result["anchor"] = check_anchor(evidence["anchor"], bundled, key, problems)
 
     messages = evidence.get("messages")
     if not isinstance(messages, list) or not messages:
         problems.append("the bundle lists no messages")
         messages = []
     for position, message in enumerate(messages):
-        entry: dict[str, Any] = {
-            "message_id": None,
-            "leaf_index": None,
-            "ok": False,
-            "problem": None,
-        }
-        if isinstance(message, dict):
-            entry["message_id"] = message.get("message_id")
-            entry["leaf_index"] = message.get("leaf_index")
-        label = f"message {position} ({entry['message_id']}, leaf {entry['leaf_index']})"
-        try:
-            if not isinstance(message, dict):
-                raise Problem("it is not a JSON object")
-            if size is None:
-                raise Problem("not checked: the checkpoint could not be read")
-            check_message(message, size, root, h, digest_size)
-        except Problem as exc:
-            entry["problem"] = str(exc)
-            problems.append(f"{label}: {exc}")
-        else:
-            entry["ok"] = True
-        result["messages"].append(entry)
+        result["messages"].append(_check_entry(position, message, bundled, problems))
+    anchor = result["anchor"]
+    if anchor and anchor.get("consistent") and bundled is not None:
+        anchor["messages_anchored"] = sum(
+            1 for m in result["messages"]
+            if m["ok"] and (anchor["size"] >= bundled.size or m["leaf_index"] < anchor["size"])
+        )  # fmt: skip
     check_transcripts(path, messages, problems)
     result["ok"] = not problems
     return result
+
+
+def _check_entry(
+    position: int, message: object, bundled: Checkpoint | None, problems: list[str]
+) -> dict[str, Any]:
+    """One message's entry in the report (its problem also added to ``problems``)."""
+    entry: dict[str, Any] = {"message_id": None, "leaf_index": None, "ok": False, "problem": None}
+    if isinstance(message, dict):
+        entry["message_id"] = message.get("message_id")
+        entry["leaf_index"] = message.get("leaf_index")
+    label = f"message {position} ({entry['message_id']}, leaf {entry['leaf_index']})"
+    try:
+        if not isinstance(message, dict):
+            raise Problem("it is not a JSON object")
+        if bundled is None:
+            raise Problem("not checked: the checkpoint could not be read")
+        h, size = hash_function(bundled.algorithm), DIGEST_SIZES[bundled.algorithm]
+        check_message(message, bundled.size, bundled.root, h, size)
+    except Problem as exc:
+        entry["problem"] = str(exc)
+        problems.append(f"{label}: {exc}")
+    else:
+        entry["ok"] = True
+    return entry
 
 
 def _member(path: Path, name: str) -> bytes | None:
@@ -550,6 +675,7 @@ def report(result: dict[str, Any], key: str | None) -> str:
     if key:
         out.append(f"公钥 / Public key:      {key}")
         out.append("  请与运营方公布的公钥核对 / compare it with the key the operator publishes")
+    out.extend(_anchor_lines(result))
     out.append("")
     out.append("消息 / Messages:")
     for entry in result["messages"]:
@@ -568,6 +694,35 @@ def report(result: dict[str, Any], key: str | None) -> str:
         out.append(f"结论 / Result: 未通过 / NOT VERIFIED: {len(result['problems'])} problem(s)")
         out.extend(f"  - {problem}" for problem in result["problems"])
     return "\n".join(out) + "\n"
+
+
+def _anchor_lines(result: dict[str, Any]) -> list[str]:
+    """What the report says about the anchored checkpoint, or that there is none."""
+    anchor, checkpoint = result["anchor"], result["checkpoint"]
+    if anchor is None:
+        return ["锚定 / Anchor:          （v1 证据包不含锚定信息 / a v1 bundle carries none)"]
+    if not anchor["present"]:
+        return [
+            "锚定 / Anchor:          无：导出时该日志尚未发布到外部锚点",
+            "  none: the log had not been published to an external anchor when this bundle was",
+            "  exported; the checkpoint rests on the operator's signature alone",
+        ]
+    lines = [
+        f"锚定检查点 / Anchored:  size {anchor.get('size')}, {anchor.get('kind')}, "
+        f"published {anchor.get('anchored_at')}",
+        f"  回执 / receipt: {str(anchor.get('receipt'))[:60]}…"
+        " (verify.py 不检查回执 / not checked here: use chatkeeper evidence verify)",
+    ]
+    if anchor["consistent"] and checkpoint:
+        old, new = sorted((anchor["size"], checkpoint["size"]))
+        lines.append(
+            f"  一致性证明 / consistency {old} → {new}: 通过 OK; "
+            f"{anchor['messages_anchored']} of {len(result['messages'])} messages were in the "
+            "log when it was anchored"
+        )
+    else:
+        lines.append("  一致性证明或签名 / consistency proof or signature: 失败 FAIL (below)")
+    return lines
 
 
 USAGE = "用法 / usage: python verify.py BUNDLE.zip|FOLDER [--public-key NAME+HEX+BASE64]\n"

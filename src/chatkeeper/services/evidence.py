@@ -3,8 +3,10 @@
 A bundle (a zip) holds the transcript (JSON and a readable HTML page), for each message the
 fields of its ledger leaf, its salt and original text (so its content commitment can be
 recomputed) and its inclusion proof, the signed checkpoint the proofs lead to, the log's public
-key, a README in Chinese and English, and ``verify.py``: a single file (Python standard library
-and ``cryptography``) that checks all of it without ChatKeeper or its data folder.
+key, the newest checkpoint published to an external anchor with its receipt and the consistency
+proof joining it to the bundle's checkpoint (docs/ledger.md, "Evidence bundle"), a README in
+Chinese and English, and ``verify.py``: a single file (Python standard library and
+``cryptography``) that checks all of it without ChatKeeper or its data folder.
 
 The bundle reveals the conversation's original text: exporting one is an audited operation.
 """
@@ -15,6 +17,7 @@ import base64
 import hashlib
 import html
 import zipfile
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -24,7 +27,7 @@ import orjson
 from chatkeeper.crypto import decrypt, peek
 from chatkeeper.domain import Actor
 from chatkeeper.errors import NotFound, StoreError
-from chatkeeper.ledger import hash_algorithm
+from chatkeeper.ledger import LedgerError, consistency_proof, hash_algorithm
 from chatkeeper.services.authz import authorize
 from chatkeeper.services.context import Context
 from chatkeeper.services.conversations import show_conversation
@@ -32,7 +35,7 @@ from chatkeeper.services.keyring import VERIFIER_KEY_FILE, key_folder
 from chatkeeper.store import original as original_record
 from chatkeeper.store.ledger import MESSAGES_LOG, SqlNodeStore
 
-FORMAT = "chatkeeper.evidence/v1"
+FORMAT = "chatkeeper.evidence/v2"
 
 README = """# 会话存证包 / Conversation evidence bundle
 
@@ -42,7 +45,10 @@ README = """# 会话存证包 / Conversation evidence bundle
     python verify.py 本文件.zip
 
 `verify.py` 用每条消息的原文与盐值重新计算其承诺值和 Merkle 树叶子，按包含证明算到签名检查点的根，
-并用公钥验证检查点的 Ed25519 签名（C2SP 签名格式）。任何一个字节被改动都会导致验证失败。
+并用公钥验证检查点的 Ed25519 签名（C2SP 签名格式）。若该日志已发布到外部锚点（RFC 3161
+时间戳机构等），它还验证锚定检查点的签名及其与本包检查点之间的一致性证明：锚定之后历史未被改写，
+叶子序号小于锚定树大小的消息在锚定时已存在。尚无锚定时会如实说明。任何一个字节被改动都会导致验证失败。
+锚点回执（RFC 3161 时间戳令牌）可用 `chatkeeper evidence verify` 核验。
 
 This archive proves that the conversation in it is unchanged since it was archived. Checking it
 needs neither ChatKeeper nor trust in the operator:
@@ -52,9 +58,14 @@ needs neither ChatKeeper nor trust in the operator:
 
 `verify.py` recomputes each message's content commitment and Merkle leaf from its original text and
 salt, follows its inclusion proof to the root of the signed checkpoint, and checks the
-checkpoint's Ed25519 signature (C2SP signed note) with the public key. Changing any byte makes it
-fail. Files: `evidence.json` (what is checked), `transcript.json` / `transcript.html` (readable),
-`verify.py` (the checker), `public_key.txt` (the log's verifier key).
+checkpoint's Ed25519 signature (C2SP signed note) with the public key. When the log had been
+published to an external anchor (an RFC 3161 time-stamp authority, ...), it also checks the
+anchored checkpoint's signature and the consistency proof between it and the bundle's checkpoint:
+the history was not rewritten after anchoring, and the messages whose leaf index is below the
+anchored size were in the log when it was anchored. Without an anchored checkpoint it says so.
+Changing any byte makes it fail. `chatkeeper evidence verify` also checks the anchor's receipt
+(an RFC 3161 time-stamp token). Files: `evidence.json` (what is checked), `transcript.json` /
+`transcript.html` (readable), `verify.py` (the checker), `public_key.txt` (the log's verifier key).
 """
 
 
@@ -73,12 +84,14 @@ def export_evidence(
     transcript = show_conversation(ctx, actor, conversation_id, platform)
     ctx.load_keys()
     with ctx.archive.reader() as conn:
-        entries, checkpoint, size = _entries(ctx, conn, transcript.conversation)
+        entries, checkpoint, size, anchor = _entries(ctx, conn, transcript.conversation)
+    anchored = anchor.pop("size") if anchor else None
     public_key = (key_folder(ctx.settings) / VERIFIER_KEY_FILE).read_text(encoding="ascii").strip()
     evidence = {
         "format": FORMAT,
         "checkpoint": checkpoint,
         "public_key": public_key,
+        "anchor": anchor,
         "conversation": transcript.conversation,
         "messages": entries,
     }
@@ -103,14 +116,16 @@ def export_evidence(
         writer.audit(
             actor, "evidence.exported", target_kind="conversation",
             target_id=f"{transcript.conversation['platform']}:{conversation_id}",
-            details={"messages": len(entries), "checkpoint_size": size},
+            details={"messages": len(entries), "checkpoint_size": size,
+                     "anchored_size": anchored},
         )  # fmt: skip
-    return {"file": str(out), "messages": len(entries), "checkpoint_size": size}
+    return {"file": str(out), "messages": len(entries), "checkpoint_size": size,
+            "anchored_size": anchored}  # fmt: skip
 
 
 def _entries(
     ctx: Context, conn: Any, conversation: dict[str, Any]
-) -> tuple[list[dict[str, Any]], str, int]:
+) -> tuple[list[dict[str, Any]], str, int, dict[str, Any] | None]:
     row = conn.exec_driver_sql(
         f"SELECT size, note FROM ledger_checkpoints WHERE log_id = {MESSAGES_LOG} "
         "ORDER BY size DESC"
@@ -156,7 +171,34 @@ def _entries(
                 for h in store.inclusion_proof(int(index), size, algorithm)
             ],
         })  # fmt: skip
-    return entries, note, size
+    return entries, note, size, _anchor(conn, store, size, algorithm)
+
+
+def _anchor(conn: Any, store: SqlNodeStore, size: int, algorithm: Any) -> dict[str, Any] | None:
+    """The newest anchored checkpoint, its receipt, and the consistency proof between it and
+    the bundle's checkpoint of ``size``: from the smaller tree to the larger. The anchored one
+    is normally the smaller (the bundle takes the newest checkpoint), and the proof shows the
+    history was not rewritten since; were it larger, the proof would show every message of the
+    bundle was in the log when it was anchored. ``None``: nothing is anchored yet."""
+    row = conn.exec_driver_sql(
+        "SELECT a.size, a.anchor, a.receipt, a.anchored_at, c.note FROM ledger_anchors a "
+        "JOIN ledger_checkpoints c ON c.log_id = a.log_id AND c.size = a.size "
+        f"WHERE a.log_id = {MESSAGES_LOG} ORDER BY a.size DESC, a.anchored_at DESC"
+    ).first()
+    if row is None:
+        return None
+    anchored, setting, receipt, at, note = int(row[0]), str(row[1]), str(row[2]), row[3], row[4]
+    old, new = sorted((anchored, size))
+    return {
+        "kind": setting.partition(":")[0],
+        "checkpoint": str(note),
+        "receipt": receipt,
+        "anchored_at": datetime.fromtimestamp(int(at) // 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "consistency_proof": [
+            base64.b64encode(h).decode() for h in consistency_proof(old, new, store.get, algorithm)
+        ],
+        "size": anchored,  # for the summary; not part of the section
+    }
 
 
 def _readable(transcript: Any, entries: list[dict[str, Any]]) -> dict[str, Any]:
@@ -188,3 +230,29 @@ def _html(conversation: dict[str, Any], entries: list[dict[str, Any]]) -> str:
 
 def _verifier_source() -> str:
     return resources.files("chatkeeper.ledger").joinpath("standalone.py").read_text("utf-8")
+
+
+def verify_evidence(bundle: Path, public_key: str | None = None) -> dict[str, Any]:
+    """Check a bundle offline, as ``verify.py`` does, and also the anchor's receipt where
+    ChatKeeper can: an RFC 3161 token must stamp the anchored checkpoint and carry a valid TSA
+    signature (its time and authority are added to the report as ``anchor.time_stamp``)."""
+    from chatkeeper.ledger.rfc3161 import verify_timestamp_receipt  # asn1crypto when needed
+    from chatkeeper.ledger.standalone import read_evidence, verify_bundle
+
+    report = verify_bundle(bundle, public_key)
+    anchor = report.get("anchor") or {}
+    if anchor.get("kind") == "rfc3161" and anchor.get("consistent"):
+        section = read_evidence(bundle)["anchor"]
+        try:
+            stamp = verify_timestamp_receipt(section["checkpoint"], section["receipt"])
+        except LedgerError as exc:
+            report["problems"].append(f"anchor receipt: {exc.message}")
+            report["ok"] = False
+        else:
+            anchor["time_stamp"] = {
+                "time": stamp.gen_time.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "authority": stamp.authority,
+                "certificate_sha256": stamp.fingerprint,
+                "serial_number": stamp.serial_number,
+            }
+    return report

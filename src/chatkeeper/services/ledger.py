@@ -2,9 +2,10 @@
 
 ``verify_ledger`` recomputes each stored message's leaf from its ciphertext and the salt sealed
 inside it, rebuilds the whole tree from the leaves and compares every stored node and the
-committed root, checks every signed checkpoint's signature and root, and the consistency of each
-checkpoint with the next. A message whose key was destroyed (purged) is reported as purged, not
-as tampering: its leaf reveals nothing and the tree still verifies.
+committed root, checks every signed checkpoint's signature and root, the consistency of each
+checkpoint with the next, and every anchor receipt against the checkpoint it anchors. A message
+whose key was destroyed (purged) is reported as purged, not as tampering: its leaf reveals nothing
+and the tree still verifies.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 from chatkeeper.crypto import decrypt, peek
 from chatkeeper.crypto.errors import CryptoError
 from chatkeeper.domain import Actor
-from chatkeeper.errors import ConfigError
+from chatkeeper.errors import ChatKeeperError, ConfigError
 from chatkeeper.ledger import (
     CompactRange,
     LedgerError,
@@ -66,6 +67,7 @@ class VerifyReport:
     audit_events: int = 0
     purged: int = 0
     checkpoints: int = 0
+    anchors: int = 0
     findings: list[Finding] = field(default_factory=list)
 
     @property
@@ -83,19 +85,27 @@ class VerifyReport:
             "messages_checked": self.messages,
             "purged": self.purged,
             "checkpoints_checked": self.checkpoints,
+            "anchors_checked": self.anchors,
             "findings": [{"kind": f.kind, "target": f.target, "detail": f.detail}
                          for f in self.findings],
         }  # fmt: skip
 
 
-def verify_ledger(ctx: Context, actor: Actor, progress: Progress | None = None) -> VerifyReport:
-    """Recompute both logs (messages, audit events) and compare them with everything stored."""
+def verify_ledger(
+    ctx: Context, actor: Actor, progress: Progress | None = None, total: Progress | None = None
+) -> VerifyReport:
+    """Recompute both logs (messages, audit events) and compare them with everything stored.
+
+    ``total`` is called once, before the messages are checked, with how many there should be
+    (the message log's size); ``progress`` then with the number checked since its last call
+    (every 2,000, and once for the rest), so that its counts add up to ``report.messages``.
+    """
     authorize(ctx, actor, "ledger.verify")
     ctx.load_keys()
     report = VerifyReport()
     with ctx.archive.reader() as conn:
         for log_id in (MESSAGES_LOG, AUDIT_LOG):
-            _verify_log(ctx, conn, log_id, report, progress)
+            _verify_log(ctx, conn, log_id, report, progress, total)
     with ctx.archive.writer() as writer:
         writer.audit(actor, "ledger.verified", target_kind="ledger",
             target_id="messages+audit", result="intact" if report.intact else "findings",
@@ -104,9 +114,8 @@ def verify_ledger(ctx: Context, actor: Actor, progress: Progress | None = None) 
     return report
 
 
-def _verify_log(
-    ctx: Context, conn: Any, log_id: int, report: VerifyReport, progress: Progress | None
-) -> None:
+def _verify_log(ctx: Context, conn: Any, log_id: int, report: VerifyReport,
+                progress: Progress | None, total: Progress | None) -> None:  # fmt: skip
     state = conn.exec_driver_sql(
         f"SELECT size, root, algorithm, origin FROM ledger_logs WHERE log_id = {log_id}"
     ).first()
@@ -117,12 +126,15 @@ def _verify_log(
     store = SqlNodeStore(conn, log_id)
     if log_id == MESSAGES_LOG:
         report.size = int(size)
+        if total is not None:
+            total(report.size)
         leaves = _check_messages(ctx, conn, store, report, progress)
     else:
         report.audit_size = int(size)
         leaves = _check_audit(conn, store, report, int(size))
     _check_tree(store, leaves, report, bytes(stored_root), algorithm, int(size), log_id)
     _check_checkpoints(ctx, conn, store, report, str(origin), algorithm, int(size), log_id)
+    _check_anchors(conn, report, log_id)
 
 
 def _check_audit(
@@ -198,6 +210,8 @@ def _check_messages(
             report.findings.append(
                 Finding("text_altered", target, "its readable text is not what was stored")
             )
+    if progress is not None and report.messages % _CHUNK:
+        progress(report.messages % _CHUNK)
     for index in sorted(set(range(report.size)) - seen):
         report.findings.append(
             Finding("message_missing", f"leaf {index}", "no stored message has this leaf")
@@ -320,8 +334,34 @@ def _check_checkpoints(
         previous = (int(size), checkpoint.root_hash)
 
 
+def _check_anchors(conn: Any, report: VerifyReport, log_id: int) -> None:
+    """Every anchor receipt, re-checked against the checkpoint it anchors by the plug-in its
+    recorded setting names (a TSA token's imprint and signature, a dropped file's bytes)."""
+    rows = conn.exec_driver_sql(
+        "SELECT a.size, a.anchor, a.receipt, c.note FROM ledger_anchors a "
+        "LEFT JOIN ledger_checkpoints c ON c.log_id = a.log_id AND c.size = a.size "
+        f"WHERE a.log_id = {log_id} ORDER BY a.size, a.anchor"
+    )
+    for size, setting, receipt, note in rows:
+        report.anchors += 1
+        target = f"{LOG_NAMES[log_id]} anchor {size} ({str(setting).partition(':')[0]})"
+        if note is None:
+            report.findings.append(
+                Finding("anchor_invalid", target, "no signed checkpoint of its size is stored")
+            )
+            continue
+        try:
+            open_anchor(str(setting)).verify_receipt(str(note), str(receipt))
+        except ChatKeeperError as exc:
+            report.findings.append(Finding("anchor_invalid", target, exc.message))
+
+
 def anchor_checkpoints(ctx: Context, actor: Actor) -> list[dict[str, Any]]:
-    """Publish each log's newest signed checkpoint to the configured anchor (once each)."""
+    """Publish each log's newest signed checkpoint to the configured anchor (once each).
+
+    Publishing (a network call to a TSA) happens outside any transaction; what was published is
+    recorded, and the operation audited, afterwards, also when a later publication failed.
+    """
     authorize(ctx, actor, "ledger.anchor")
     setting = ctx.settings.ledger.anchor
     if not setting:
@@ -330,30 +370,26 @@ def anchor_checkpoints(ctx: Context, actor: Actor) -> list[dict[str, Any]]:
             key="ledger.anchor",
         )
     anchor = open_anchor(setting)
-    published = []
-    with ctx.archive.writer() as writer:
-        conn = writer.connection
+    pending = []
+    with ctx.archive.reader() as conn:
         for log_id in (MESSAGES_LOG, AUDIT_LOG):
             row = conn.exec_driver_sql(
-                f"SELECT size, note FROM ledger_checkpoints WHERE log_id = {log_id} "
-                "ORDER BY size DESC"
+                "SELECT c.size, c.note, (SELECT count(*) FROM ledger_anchors a WHERE "
+                "a.log_id = c.log_id AND a.size = c.size) FROM ledger_checkpoints c "
+                f"WHERE c.log_id = {log_id} ORDER BY c.size DESC"
             ).first()
-            if row is None:
-                continue
-            size, note = int(row[0]), str(row[1])
-            done = conn.exec_driver_sql(
-                f"SELECT count(*) FROM ledger_anchors WHERE log_id = {log_id} AND size = {size}"
-            ).scalar()
-            if done:
-                continue
+            if row is not None and not row[2]:
+                pending.append((log_id, int(row[0]), str(row[1])))
+    rows = []
+    try:
+        for log_id, size, note in pending:
             now = datetime.now(UTC)
             receipt = anchor.publish(LOG_NAMES[log_id], size, note, now)
-            insert_many(
-                conn,
-                "ledger_anchors",
-                ("log_id", "size", "anchor", "receipt", "anchored_at"),
-                [(log_id, size, setting, receipt, int(now.timestamp() * 1000))],
-            )
-            published.append({"log": LOG_NAMES[log_id], "size": size, "receipt": receipt})
-        writer.audit(actor, "ledger.anchored", details={"published": len(published)})
-    return published
+            rows.append((log_id, size, setting, receipt, int(now.timestamp() * 1000)))
+    finally:
+        with ctx.archive.writer() as writer:
+            insert_many(writer.connection, "ledger_anchors",
+                        ("log_id", "size", "anchor", "receipt", "anchored_at"), rows)  # fmt: skip
+            writer.audit(actor, "ledger.anchored", result="ok" if len(rows) == len(pending)
+                         else "failed", details={"published": len(rows)})  # fmt: skip
+    return [{"log": LOG_NAMES[r[0]], "size": r[1], "receipt": r[3]} for r in rows]
