@@ -222,3 +222,27 @@ class TestReaderProcess:
         path.write_text("platform,text\nx,y\n", encoding="utf-8")
         with pytest.raises(IngestError, match="lacks the required column"):
             ingest_files(with_worker, ACTOR, [path], "csv")
+
+
+class TestCheckpointCadence:
+    def test_a_slow_batch_is_stored_in_parts_each_with_a_checkpoint(
+        self, ctx, tmp_path, monkeypatch
+    ):
+        """GIVEN storing is measured to take long per record WHEN batches of 500 records are
+        ingested THEN after the first (measured) batch each commits in parts of MIN_PART
+        records, each ending with a signed checkpoint, and every record lands exactly once."""
+        import chatkeeper.services.ingest as service
+        from chatkeeper.config import IngestConfig
+
+        monkeypatch.setattr(service, "PART_SECONDS", 0.0)  # every part as small as allowed
+        monkeypatch.setattr(service, "MIN_PART", 250)
+        ctx.settings = ctx.settings.model_copy(update={"ingest": IngestConfig(batch_size=500)})
+        records = [record(conversation_id=f"c{i % 7}") for i in range(1500)]
+        report = ingest_files(ctx, ACTOR, [write_jsonl(tmp_path / "p.jsonl", records)], "jsonl")
+        assert report.ingested == 1500
+        with ctx.archive.reader() as conn:
+            sizes = [r[0] for r in conn.exec_driver_sql(
+                "SELECT size FROM ledger_checkpoints WHERE log_id = 1 ORDER BY size")]  # fmt: skip
+            stored = conn.exec_driver_sql("SELECT count(*) FROM messages").scalar()
+        assert stored == 1500
+        assert sizes == [500, 750, 1000, 1250, 1500]

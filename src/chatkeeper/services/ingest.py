@@ -19,6 +19,7 @@ from chatkeeper.ingest.classify import ClassifyStep
 from chatkeeper.ingest.pipeline import (
     Batch,
     DedupStep,
+    Item,
     NormaliseStep,
     Outcome,
     PrepareStep,
@@ -153,10 +154,11 @@ def ingest_files(
     report.run_id = archive.start_run(fmt_name, report.files, actor.name)
     rejects = _Rejects(ctx.data_dir / "rejects", report.run_id)
     status = "failed"
+    pace = _Pace()
     try:
         for batch in prepared_batches(fmt_name, paths, pure, config.batch_size, readers=readers):
             batch.run_id = report.run_id
-            _store_batch(ctx, batch, transactional)
+            _store_batch(ctx, batch, transactional, pace)
             _account(batch, report, rejects)
             if progress is not None:
                 progress(len(batch.items))
@@ -192,15 +194,71 @@ def ingest_files(
     return report
 
 
-def _store_batch(ctx: Context, batch: Batch, steps: list[Step]) -> None:
-    """Run the transactional steps in one transaction: the batch's acknowledgement."""
-    if not any(True for _ in batch.pending()):
+# A transaction (and so a signed checkpoint) at least this often while ingest is busy.
+PART_SECONDS = 0.5
+MIN_PART = 200
+
+
+@dataclass(slots=True)
+class _Pace:
+    """How long storing one record takes, as measured so far in this run."""
+
+    seconds_per_item: float = 0.0
+
+    def part_size(self, pending: int) -> int:
+        if self.seconds_per_item <= 0:
+            return pending
+        return max(MIN_PART, int(PART_SECONDS / self.seconds_per_item))
+
+    def observe(self, seconds: float, items: int) -> None:
+        if items:
+            latest = seconds / items
+            seen = self.seconds_per_item
+            self.seconds_per_item = latest if seen <= 0 else 0.7 * seen + 0.3 * latest
+
+
+def _parts(batch: Batch, size: int) -> list[list[Item]]:
+    parts: list[list[Item]] = [[]]
+    count = 0
+    for item in batch.items:
+        if item.outcome is Outcome.PENDING:
+            if count == size:
+                parts.append([])
+                count = 0
+            count += 1
+        parts[-1].append(item)
+    return parts
+
+
+def _store_batch(ctx: Context, batch: Batch, steps: list[Step], pace: _Pace) -> None:
+    """Run the transactional steps, each commit acknowledging what it stored.
+
+    A batch that would take longer than about half a second to store is stored in parts, each
+    in its own transaction ending with its own signed checkpoint: the ledger is checkpointed at
+    least once a second of ingest, whatever the batch size or the backend's speed.
+    """
+    pending = sum(1 for _ in batch.pending())
+    if not pending:
         return
-    with ctx.archive.writer() as writer:
-        batch.writer = writer
-        for step in steps:
-            step(batch)
-    batch.writer = None
+    for items in _parts(batch, pace.part_size(pending)):
+        part = Batch(batch.source, batch.fmt, items, batch.run_id,
+                     new_keys=batch.new_keys, extra=batch.extra)  # fmt: skip
+        count = sum(1 for _ in part.pending())
+        started = time.perf_counter()
+        with ctx.archive.writer() as writer:
+            part.writer = writer
+            for step in steps:
+                step(part)
+        part.writer = None
+        pace.observe(time.perf_counter() - started, count)
+        stored = {i.prepared.key_id for i in items if i.message_id is not None and i.prepared}
+        stored.update(
+            v.key_id
+            for i in items
+            if i.message_id is not None and i.prepared
+            for v in i.prepared.vault
+        )
+        batch.new_keys = [key for key in batch.new_keys if key.key_id not in stored]
 
 
 def _account(batch: Batch, report: IngestReport, rejects: _Rejects) -> None:
