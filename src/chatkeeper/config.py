@@ -29,6 +29,10 @@ the setting and what is valid; nothing falls back silently.
 | governance.review_level | CHATKEEPER_GOVERNANCE__REVIEW_LEVEL | high |
 | classify.rules_file | CHATKEEPER_CLASSIFY__RULES_FILE | the shipped rules |
 | classify.lexicon_file | CHATKEEPER_CLASSIFY__LEXICON_FILE | the shipped lexicon |
+| lifecycle.cold_after_days | CHATKEEPER_LIFECYCLE__COLD_AFTER_DAYS | 30 |
+| lifecycle.recycle_bin_days | CHATKEEPER_LIFECYCLE__RECYCLE_BIN_DAYS | 30 |
+| lifecycle.schedule | CHATKEEPER_LIFECYCLE__SCHEDULE | 0 22 * * * (cron) |
+| lifecycle.timezone | CHATKEEPER_LIFECYCLE__TIMEZONE | Asia/Shanghai |
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from chatkeeper.errors import ConfigError
+from chatkeeper.errors import ChatKeeperError, ConfigError
 from chatkeeper.governance.approvals import DEFAULT_RULES, ApprovalRule
 from chatkeeper.governance.permissions import PERMISSIONS
 from chatkeeper.governance.roles import Role
@@ -162,6 +166,39 @@ class ClassifyConfig(BaseModel):
     lexicon_file: Path | None = None
 
 
+class LifecycleConfig(BaseModel):
+    """When conversations go cold, how long the recycle bin keeps them, when the daily job runs
+    (see docs/lifecycle.md)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    cold_after_days: int = Field(30, ge=1, le=3650)
+    recycle_bin_days: int = Field(30, ge=1, le=3650)
+    schedule: str = "0 22 * * *"
+    timezone: str = "Asia/Shanghai"
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"'{value}' is not an IANA time zone such as Asia/Shanghai") from None
+        return value
+
+    @field_validator("schedule")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        from chatkeeper.lifecycle.schedule import parse_cron
+
+        try:
+            parse_cron(value, "UTC")
+        except ChatKeeperError as exc:
+            raise ValueError(exc.message) from None
+        return value
+
+
 class Settings(BaseSettings):
     """Every setting of ChatKeeper; see the table in the module docstring."""
 
@@ -178,6 +215,7 @@ class Settings(BaseSettings):
     ledger: LedgerConfig = LedgerConfig()
     governance: GovernanceConfig = GovernanceConfig()
     classify: ClassifyConfig = ClassifyConfig()
+    lifecycle: LifecycleConfig = LifecycleConfig()
 
     @property
     def effective_database_url(self) -> str:
