@@ -90,9 +90,7 @@ class TestUnmaskAndOffline:
     def test_unmask_returns_the_original_and_is_recorded(self, loaded):
         result = unmask_message(loaded, ACTOR, "p1", "客户投诉核实")
         assert result.text == TEXT
-        assert _events(loaded, "message.unmasked") == [
-            ("tests", "客户投诉核实", "webchat:p1")
-        ]
+        assert _events(loaded, "message.unmasked") == [("tests", "客户投诉核实", "webchat:p1")]
 
     def test_offline_destroys_the_original_and_its_vault_entries(self, loaded):
         take_offline(loaded, ACTOR, "p1", "客户要求删除")

@@ -212,7 +212,15 @@ def _check_messages(
             )
     if progress is not None and report.messages % _CHUNK:
         progress(report.messages % _CHUNK)
+    # A leaf is purged only if a valid, audited deletion certificate lists it (docs/lifecycle.md).
+    from chatkeeper.services.purge import purged_leaves
+
+    proven, problems = purged_leaves(ctx, conn)
+    report.findings.extend(Finding(*problem) for problem in problems)
     for index in sorted(set(range(report.size)) - seen):
+        if index in proven:
+            report.purged += 1
+            continue
         report.findings.append(
             Finding("message_missing", f"leaf {index}", "no stored message has this leaf")
         )

@@ -26,6 +26,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.dialects.mysql import LONGTEXT
 
 metadata = MetaData(
     naming_convention={
@@ -549,5 +550,63 @@ legal_holds = Table(
     Column("released_by", String(NAME)),
     Column("release_reason", Text),
     Column("release_approval_id", Integer),
+    **_MYSQL,
+)
+
+# -- recycle bin and purge (migration 0006) ---------------------------------------------------
+
+# A conversation in the recycle bin (its state is then ``recycle_bin``): when it went in, who put
+# it there and why, and the state a restore returns it to. The row goes on restore or purge.
+recycle_bin = Table(
+    "recycle_bin",
+    metadata,
+    Column(
+        "conversation_id",
+        Integer,
+        ForeignKey("conversations.id"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    Column("binned_at", BigInteger, nullable=False),
+    Column("binned_by", String(NAME), nullable=False),
+    Column("reason", Text),
+    Column("previous_state", String(16), nullable=False),
+    Column("run_id", Integer),
+    Index(None, "binned_at"),
+    **_MYSQL,
+)
+
+# A certificate lists every conversation and leaf range it covers: beyond MySQL's 64 KiB TEXT.
+_LONG_TEXT = Text().with_variant(LONGTEXT(), "mysql", "mariadb")
+
+# One purge run's deletion certificate: ``document`` is the canonical JSON that was signed
+# (docs/lifecycle.md "Deletion certificates"), ``digest`` its SHA-256 (hex, also in the
+# ``conversation.purged`` audit event), ``signature`` the Ed25519 signature (base64) by the
+# checkpoint-signing key ``key_id``; ``html`` the readable page.
+deletion_certificates = Table(
+    "deletion_certificates",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column("actor", String(NAME), nullable=False),
+    Column("run_id", Integer),
+    Column("conversations", Integer, nullable=False),
+    Column("messages", BigInteger, nullable=False),
+    Column("document", _LONG_TEXT, nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("signature", String(NAME), nullable=False),
+    Column("key_id", String(NAME), nullable=False),
+    Column("html", _LONG_TEXT, nullable=False),
+    **_MYSQL,
+)
+
+# The ledger leaves whose messages were purged, for look-up; ``ledger verify`` trusts a row only
+# if a valid, audited certificate lists the same index.
+purged_leaves = Table(
+    "purged_leaves",
+    metadata,
+    Column("log_id", SmallInteger, primary_key=True, autoincrement=False),
+    Column("ledger_index", BigInteger, primary_key=True, autoincrement=False),
+    Column("certificate_id", Integer, ForeignKey("deletion_certificates.id"), nullable=False),
     **_MYSQL,
 )
