@@ -32,7 +32,10 @@ from chatkeeper.services.holds import create_hold, list_holds, release_hold, sho
 from chatkeeper.services.ingest import ingest_files
 from chatkeeper.services.keys import rotate_kek
 from chatkeeper.services.ledger import anchor_checkpoints, verify_ledger
+from chatkeeper.services.lifecycle import lifecycle_status, run_lifecycle
 from chatkeeper.services.privacy import find_by_value, take_offline, unmask_message, unmask_value
+from chatkeeper.services.purge import export_certificate, list_certificates, purge
+from chatkeeper.services.recycle import list_bin, move_to_bin, restore_from_bin
 from chatkeeper.services.retention import change_policy, deadlines, policy_history, show_policy
 from chatkeeper.services.review import list_reviews, submit_review
 from chatkeeper.services.search import SearchRequest, search
@@ -114,6 +117,8 @@ OPERATIONS: list[tuple[str, Callable[[Context, Path], object]]] = [
     ("access.revoked", lambda c, t: revoke_grant(c, SUP, int(_granted(c)["grant"]))),
     ("classify.ran", lambda c, t: classify_conversations(c, ACTOR, rerun=True)),
     ("review.listed", lambda c, t: list_reviews(c, LEE)),
+    ("lifecycle.ran", lambda c, t: run_lifecycle(c, ACTOR, dry_run=True)),
+    ("lifecycle.status_viewed", lambda c, t: lifecycle_status(c, ACTOR)),
     ("review.submitted", lambda c, t: _reviewed(c)),
     ("retention.viewed", lambda c, t: show_policy(c, ACTOR)),
     ("retention.history_listed", lambda c, t: policy_history(c, ACTOR)),
@@ -123,6 +128,12 @@ OPERATIONS: list[tuple[str, Callable[[Context, Path], object]]] = [
     ("hold.listed", lambda c, t: list_holds(c, ACTOR)),
     ("hold.viewed", lambda c, t: show_hold(c, ACTOR, _hold(c))),
     ("hold.released", lambda c, t: release_hold(c, ACTOR, _hold(c), "结案")),
+    ("conversation.binned", lambda c, t: move_to_bin(c, ACTOR, [_ac(c)], "到期")),
+    ("bin.listed", lambda c, t: list_bin(c, ACTOR)),
+    ("conversation.restored", lambda c, t: _restored(c)),
+    ("conversation.purged", lambda c, t: purge(c, ACTOR, [_ac(c)], reason="到期")),
+    ("certificate.listed", lambda c, t: list_certificates(c, ACTOR)),
+    ("certificate.exported", lambda c, t: _exported(c, t)),
     (
         "ingest.completed",
         lambda c, t: ingest_files(
@@ -133,6 +144,21 @@ OPERATIONS: list[tuple[str, Callable[[Context, Path], object]]] = [
 
 
 POLICY = '[policy]\n[[policy.rules]]\nname = "all"\nservice_type = "*"\nkeep = "5 years"\n'
+
+
+def _ac(c: Context) -> int:
+    with c.archive.reader() as connection:
+        return int(c.archive.find_conversation(connection, "ac", None)["id"])
+
+
+def _restored(c: Context) -> object:
+    move_to_bin(c, ACTOR, [_ac(c)], "到期")
+    return restore_from_bin(c, ACTOR, "ac", "误删")
+
+
+def _exported(c: Context, tmp_path: Path) -> object:
+    certificate = purge(c, ACTOR, [_ac(c)], reason="到期")
+    return export_certificate(c, ACTOR, int(certificate["id"]), tmp_path / "cert")
 
 
 def _hold(c: Context) -> int:
@@ -188,15 +214,19 @@ def test_the_list_names_every_service_operation() -> None:
     import chatkeeper.services.ingest as i
     import chatkeeper.services.keys as k
     import chatkeeper.services.ledger as led
+    import chatkeeper.services.lifecycle as lc
     import chatkeeper.services.privacy as p
+    import chatkeeper.services.purge as pu
+    import chatkeeper.services.recycle as rc
     import chatkeeper.services.retention as re_
     import chatkeeper.services.review as rv
+    import chatkeeper.services.scheduler as sc
     import chatkeeper.services.search as s
     import chatkeeper.services.stats as st
 
     public = {
         f"{m.__name__}.{name}"
-        for m in (a, c, ev, i, k, led, p, s, st, ac, us, ap, cl, rv, re_, ho)
+        for m in (a, c, ev, i, k, led, p, s, st, ac, us, ap, cl, rv, re_, ho, rc, pu, lc, sc)
         for name, value in vars(m).items()
         if callable(value)
         and getattr(value, "__module__", "") == m.__name__
@@ -252,6 +282,18 @@ def test_the_list_names_every_service_operation() -> None:
         "chatkeeper.services.holds.held_conversations",
         "chatkeeper.services.holds.holds_for",
         "chatkeeper.services.holds.ensure_not_held",
+        "chatkeeper.services.recycle.move_to_bin",
+        "chatkeeper.services.recycle.list_bin",
+        "chatkeeper.services.recycle.restore_from_bin",
+        "chatkeeper.services.recycle.refuse_held",  # inside move_to_bin and purge, which audit
+        "chatkeeper.services.purge.purge",
+        "chatkeeper.services.purge.list_certificates",
+        "chatkeeper.services.purge.export_certificate",
+        "chatkeeper.services.purge.purged_leaves",  # read by verify_ledger, which audits
+        "chatkeeper.services.lifecycle.run_lifecycle",
+        "chatkeeper.services.lifecycle.lifecycle_status",
+        "chatkeeper.services.lifecycle.lifecycle_settings",  # configuration, no data
+        "chatkeeper.services.scheduler.run_scheduler",  # each run: lifecycle.ran
     }
     assert len(public) >= 12  # the introspection found the operations
     assert public <= covered, sorted(public - covered)

@@ -246,3 +246,36 @@ class TestCheckpointCadence:
             stored = conn.exec_driver_sql("SELECT count(*) FROM messages").scalar()
         assert stored == 1500
         assert sizes == [500, 750, 1000, 1250, 1500]
+
+
+class TestCustomerTagsAcrossConversations:
+    def test_a_new_tag_reaches_the_customers_other_conversations(self, ctx, tmp_path):
+        """GIVEN a customer's conversation A stored WHEN a later file gives the customer a new
+        tag on conversation B THEN a search filtered by the new tag finds A's messages too."""
+        first = [record(conversation_id="A", message_id="a1", customer_tags=["vip"])]
+        later = [record(conversation_id="B", message_id="b1", customer_tags=["vip", "repeat"])]
+        ingest_files(ctx, ACTOR, [write_jsonl(tmp_path / "1.jsonl", first)], "jsonl")
+        ingest_files(ctx, ACTOR, [write_jsonl(tmp_path / "2.jsonl", later)], "jsonl")
+        found = search(ctx, ACTOR, SearchRequest("退款", customer_tags=("repeat",)))
+        assert {h.message_id for h in found.hits} == {"a1", "b1"}
+
+
+class TestClosedConversations:
+    def test_records_for_a_binned_or_purged_conversation_are_rejected(self, ctx, tmp_path):
+        """GIVEN a conversation moved to the recycle bin WHEN a file brings a new record for
+        it THEN that record is rejected naming the conversation, and the rest lands."""
+        from chatkeeper.services.recycle import move_to_bin
+
+        seed = write_jsonl(tmp_path / "1.jsonl", [record(conversation_id="gone")])
+        ingest_files(ctx, ACTOR, [seed], "jsonl")
+        with ctx.archive.reader() as conn:
+            pk = conn.exec_driver_sql(
+                "SELECT id FROM conversations WHERE external_id = 'gone'").scalar()  # fmt: skip
+        move_to_bin(ctx, ACTOR, [pk], "到期")
+        report = ingest_files(ctx, ACTOR, [write_jsonl(tmp_path / "2.jsonl", [
+            record(conversation_id="gone", message_id="late-1"),
+            record(conversation_id="other", message_id="fine-1"),
+        ])], "jsonl")  # fmt: skip
+        assert (report.ingested, report.rejected) == (1, 1)
+        rejects = Path(report.rejects_file).read_text(encoding="utf-8")
+        assert "'gone' is in the recycle bin" in rejects and "conversation_id" in rejects

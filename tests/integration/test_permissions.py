@@ -29,7 +29,10 @@ from chatkeeper.services.holds import create_hold, list_holds, release_hold
 from chatkeeper.services.ingest import ingest_files
 from chatkeeper.services.keys import rotate_kek
 from chatkeeper.services.ledger import anchor_checkpoints, verify_ledger
+from chatkeeper.services.lifecycle import run_lifecycle
 from chatkeeper.services.privacy import find_by_value, take_offline, unmask_message
+from chatkeeper.services.purge import list_certificates, purge
+from chatkeeper.services.recycle import list_bin, move_to_bin, restore_from_bin
 from chatkeeper.services.retention import change_policy, deadlines, show_policy
 from chatkeeper.services.review import list_reviews, submit_review
 from chatkeeper.services.search import SearchRequest, search
@@ -130,6 +133,12 @@ CALLS: dict[str, Call] = {
     "hold.create": lambda c, a, t: create_hold(c, a, f"h-{a.name}", "诉讼", customers=["cust-1"]),
     "hold.list": lambda c, a, t: list_holds(c, a),
     "hold.release": lambda c, a, t: release_hold(c, a, 999_999, "结案"),
+    "bin.list": lambda c, a, t: list_bin(c, a),
+    "bin.move": lambda c, a, t: move_to_bin(c, a, [999_999], "到期"),
+    "bin.restore": lambda c, a, t: restore_from_bin(c, a, "c-other", "误删"),
+    "conversations.bulk_delete": lambda c, a, t: purge(c, a, [999_999], reason="到期"),
+    "lifecycle.certificates": lambda c, a, t: list_certificates(c, a),
+    "lifecycle.run": lambda c, a, t: run_lifecycle(c, a, dry_run=True),
 }
 
 

@@ -8,6 +8,7 @@ from chatkeeper import __version__
 from chatkeeper.cli.access import access_app
 from chatkeeper.cli.approvals import approvals_app
 from chatkeeper.cli.audit import audit_app
+from chatkeeper.cli.bin import bin_app
 from chatkeeper.cli.classify import classify
 from chatkeeper.cli.common import SESSION
 from chatkeeper.cli.demo import demo
@@ -17,9 +18,11 @@ from chatkeeper.cli.ingest import ingest
 from chatkeeper.cli.init import init
 from chatkeeper.cli.keys import keys_app
 from chatkeeper.cli.ledger import ledger_app
+from chatkeeper.cli.lifecycle import lifecycle_app
 from chatkeeper.cli.pii import pii_app
 from chatkeeper.cli.retention import retention_app
 from chatkeeper.cli.review import review_app
+from chatkeeper.cli.scheduler import scheduler
 from chatkeeper.cli.search import search_command
 from chatkeeper.cli.show import show
 from chatkeeper.cli.stats import stats
@@ -52,6 +55,9 @@ app.add_typer(access_app, name="access")
 app.add_typer(review_app, name="review")
 app.add_typer(retention_app, name="retention")
 app.add_typer(hold_app, name="hold")
+app.add_typer(bin_app, name="bin")
+app.add_typer(lifecycle_app, name="lifecycle")
+app.command()(scheduler)
 app.command()(classify)
 
 

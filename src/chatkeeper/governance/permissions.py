@@ -67,6 +67,12 @@ _TABLE: dict[str, tuple[Reach, Reach, Reach, Reach, Reach, Reach]] = {
     "hold.create": (_, _, ALL, _, _, _),
     "hold.list": (_, _, ALL, ALL, _, _),
     "hold.release": (_, _, ALL, _, _, _),
+    "bin.list": (_, _, ALL, ALL, _, ALL),
+    "bin.move": (_, _, ALL, _, _, _),
+    "bin.restore": (_, _, ALL, _, _, ALL),
+    "conversations.bulk_delete": (_, _, ALL, _, _, _),
+    "lifecycle.certificates": (_, _, ALL, ALL, _, ALL),
+    "lifecycle.run": (_, _, ALL, _, _, ALL),
 }
 ROLES: tuple[Role, ...] = (A, S, L, U, K, M)
 _NAMES = frozenset(r.value for r in Role)

@@ -155,8 +155,19 @@ class DedupStep:
         pending = [item for item in batch.pending() if item.prepared is not None]
         keys = [(item.prepared.platform, item.prepared.message_id) for item in pending]  # type: ignore[union-attr]
         stored = batch.writer.existing_keys(keys)
+        closed = batch.writer.closed_conversations(
+            {(i.prepared.platform, i.prepared.conversation_id) for i in pending}  # type: ignore[union-attr]
+        )
         seen: set[tuple[str, str]] = set()
         for item, key in zip(pending, keys, strict=True):
+            where = (key[0], item.prepared.conversation_id)  # type: ignore[union-attr]
+            if where in closed and key not in stored:
+                state = "in the recycle bin" if closed[where] == "recycle_bin" else "purged"
+                item.reject(RecordError(
+                    f"conversation '{where[1]}' is {state}: nothing is added to it",
+                    field="conversation_id",
+                ))  # fmt: skip
+                continue
             if key in stored or key in seen:
                 item.outcome = Outcome.DUPLICATE
             seen.add(key)

@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 
 from chatkeeper.domain import Actor
+from chatkeeper.errors import NotFound
 from chatkeeper.services.authz import authorize, check_reach
 from chatkeeper.services.context import Context
 from chatkeeper.services.holds import holds_for
@@ -36,6 +37,10 @@ def show_conversation(
     with ctx.archive.reader() as connection:
         row = ctx.archive.find_conversation(connection, conversation_id, platform)
         check_reach(permit, actor, row["id"], row["department_id"], conversation_id)
+        if row["state"] in ("recycle_bin", "purged"):
+            state = row["state"].replace("_", " ")
+            raise NotFound(f"conversation '{conversation_id}' is {state}",
+                           conversation=conversation_id)  # fmt: skip
         messages = ctx.archive.transcript(connection, row["id"])
         agents = ctx.archive.agents_of(connection, row["id"])
     grants = permit.grants_for(row["id"], row["department_id"])

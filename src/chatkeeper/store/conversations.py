@@ -183,6 +183,37 @@ class Conversations:
         for key, state in new:
             state.id = found[key][0]
 
+    def retag_others(
+        self, states: dict[tuple[int, str], ConversationState], parties: BatchParties
+    ) -> None:
+        """Re-index the conversations, outside this batch, of customers whose tags this batch
+        changed: every message of a customer's conversations carries the customer's tags."""
+        changed = [
+            c for c, tags in parties.tags_now.items() if tags != parties.tags_before.get(c, ())
+        ]
+        if not changed:
+            return
+        inside = {s.id for s in states.values()}
+        rows = [
+            row
+            for row in select_in(
+                self.connection,
+                "SELECT id, platform_id, department_id, customer_id, service_type_id"
+                " FROM conversations WHERE state NOT IN ('recycle_bin', 'purged')"
+                " AND customer_id IN ({params})",
+                sorted(changed),
+            )
+            if row[0] not in inside
+        ]
+        for conv, platform_id, department, customer, service in rows:
+            values = (department, customer, service)
+            old = self._meta(platform_id, values, parties.tags_before)
+            new = self._meta(platform_id, values, parties.tags_now)
+            if old == new:
+                continue
+            state = ConversationState(conv, new, 0, 0, 0, False, old)
+            self._reindex(state, set())
+
     def save(self, states: dict[tuple[int, str], ConversationState], batch_ids: set[int]) -> None:
         """Write the batch's changes to stored conversations; link agents; re-index."""
         now = int(time.time() * 1000)

@@ -85,6 +85,24 @@ class ArchiveWriter:
             raise KeyUnavailable("encryption is on but no key-encryption key is loaded")
         return self.keys.data_keys(owners)
 
+    def closed_conversations(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        """Which ``(platform, conversation id)`` are in the recycle bin or purged, and which."""
+        by_platform: dict[str, list[str]] = {}
+        for platform, conversation in keys:
+            by_platform.setdefault(platform, []).append(conversation)
+        out: dict[tuple[str, str], str] = {}
+        for platform, conversations in by_platform.items():
+            rows = select_in(
+                self.connection,
+                "SELECT c.external_id, c.state FROM conversations c JOIN platforms p"
+                " ON p.id = c.platform_id WHERE p.code = {p} AND c.state IN"
+                " ('recycle_bin', 'purged') AND c.external_id IN ({params})",
+                sorted(set(conversations)),
+                leading=(platform,),
+            )
+            out.update({(platform, row[0]): str(row[1]) for row in rows})
+        return out
+
     def existing_keys(self, keys: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
         """Which ``(platform, message id)`` keys are already stored."""
         by_platform: dict[str, list[str]] = {}
@@ -158,6 +176,7 @@ class ArchiveWriter:
         mark_risks(conn, records, message_ids, states, parties.platforms)
         self._write_events(records, rows, message_ids, states, parties.platforms)
         book.save(states, set(message_ids))
+        book.retag_others(states, parties)
         self.index.add(conn, index_rows)
         leaves = [r.leaf_hash for r in records if r.leaf_hash is not None]
         if leaves:
