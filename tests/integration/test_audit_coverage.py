@@ -27,6 +27,7 @@ from chatkeeper.services.approvals import decide, list_requests
 from chatkeeper.services.audit import AuditFilter, export_events, list_events
 from chatkeeper.services.classify import classify_conversations
 from chatkeeper.services.conversations import show_conversation
+from chatkeeper.services.erasure import erase_person
 from chatkeeper.services.evidence import export_evidence
 from chatkeeper.services.holds import create_hold, list_holds, release_hold, show_hold
 from chatkeeper.services.ingest import ingest_files
@@ -118,6 +119,7 @@ OPERATIONS: list[tuple[str, Callable[[Context, Path], object]]] = [
     ("classify.ran", lambda c, t: classify_conversations(c, ACTOR, rerun=True)),
     ("review.listed", lambda c, t: list_reviews(c, LEE)),
     ("lifecycle.ran", lambda c, t: run_lifecycle(c, ACTOR, dry_run=True)),
+    ("person.erased", lambda c, t: erase_person(c, ACTOR, "cust-1", "本人要求")),
     ("lifecycle.status_viewed", lambda c, t: lifecycle_status(c, ACTOR)),
     ("review.submitted", lambda c, t: _reviewed(c)),
     ("retention.viewed", lambda c, t: show_policy(c, ACTOR)),
@@ -209,6 +211,7 @@ def test_the_list_names_every_service_operation() -> None:
     import chatkeeper.services.audit as a
     import chatkeeper.services.classify as cl
     import chatkeeper.services.conversations as c
+    import chatkeeper.services.erasure as er
     import chatkeeper.services.evidence as ev
     import chatkeeper.services.holds as ho
     import chatkeeper.services.ingest as i
@@ -226,7 +229,7 @@ def test_the_list_names_every_service_operation() -> None:
 
     public = {
         f"{m.__name__}.{name}"
-        for m in (a, c, ev, i, k, led, p, s, st, ac, us, ap, cl, rv, re_, ho, rc, pu, lc, sc)
+        for m in (a, c, ev, i, k, led, p, s, st, ac, us, ap, cl, rv, re_, ho, rc, pu, lc, sc, er)
         for name, value in vars(m).items()
         if callable(value)
         and getattr(value, "__module__", "") == m.__name__
@@ -294,6 +297,7 @@ def test_the_list_names_every_service_operation() -> None:
         "chatkeeper.services.lifecycle.lifecycle_status",
         "chatkeeper.services.lifecycle.lifecycle_settings",  # configuration, no data
         "chatkeeper.services.scheduler.run_scheduler",  # each run: lifecycle.ran
+        "chatkeeper.services.erasure.erase_person",
     }
     assert len(public) >= 12  # the introspection found the operations
     assert public <= covered, sorted(public - covered)

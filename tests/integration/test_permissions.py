@@ -24,6 +24,7 @@ from chatkeeper.services.approvals import list_requests
 from chatkeeper.services.audit import AuditFilter, export_events, list_events
 from chatkeeper.services.classify import classify_conversations
 from chatkeeper.services.conversations import show_conversation
+from chatkeeper.services.erasure import erase_person
 from chatkeeper.services.evidence import export_evidence
 from chatkeeper.services.holds import create_hold, list_holds, release_hold
 from chatkeeper.services.ingest import ingest_files
@@ -139,6 +140,7 @@ CALLS: dict[str, Call] = {
     "conversations.bulk_delete": lambda c, a, t: purge(c, a, [999_999], reason="到期"),
     "lifecycle.certificates": lambda c, a, t: list_certificates(c, a),
     "lifecycle.run": lambda c, a, t: run_lifecycle(c, a, dry_run=True),
+    "person.erase": lambda c, a, t: erase_person(c, a, "cust-1", "本人要求"),
 }
 
 

@@ -12,6 +12,7 @@ from chatkeeper.cli.bin import bin_app
 from chatkeeper.cli.classify import classify
 from chatkeeper.cli.common import SESSION
 from chatkeeper.cli.demo import demo
+from chatkeeper.cli.erase import erase
 from chatkeeper.cli.evidence import evidence_app
 from chatkeeper.cli.hold import hold_app
 from chatkeeper.cli.ingest import ingest
@@ -58,6 +59,7 @@ app.add_typer(hold_app, name="hold")
 app.add_typer(bin_app, name="bin")
 app.add_typer(lifecycle_app, name="lifecycle")
 app.command()(scheduler)
+app.command()(erase)
 app.command()(classify)
 
 

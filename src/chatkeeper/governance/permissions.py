@@ -73,6 +73,7 @@ _TABLE: dict[str, tuple[Reach, Reach, Reach, Reach, Reach, Reach]] = {
     "conversations.bulk_delete": (_, _, ALL, _, _, _),
     "lifecycle.certificates": (_, _, ALL, ALL, _, ALL),
     "lifecycle.run": (_, _, ALL, _, _, ALL),
+    "person.erase": (_, _, ALL, _, _, _),
 }
 ROLES: tuple[Role, ...] = (A, S, L, U, K, M)
 _NAMES = frozenset(r.value for r in Role)

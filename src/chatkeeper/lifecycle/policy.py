@@ -316,6 +316,17 @@ class Resolver:
             return Retention(best_deadline, best.name, version, None, best_deadline, floor_deadline)
         return Retention(floor_deadline, best.name, version, floor, best_deadline, floor_deadline)
 
+    def binding_floor(
+        self, conversation: ConversationFacts
+    ) -> tuple[Floor | None, datetime | None]:
+        """The applicable floor that ends latest, and when (``(None, None)``: none applies):
+        what keeps a conversation from erasure until then, whatever the rule says."""
+        self._candidates(conversation.service_type)  # caches the floors of the service type
+        ended = conversation.ended_at
+        if self.zone is not None:
+            ended = ended.astimezone(self.zone)
+        return self._latest_floor(conversation, ended)
+
     def _latest_floor(
         self, conversation: ConversationFacts, ended: datetime
     ) -> tuple[Floor | None, datetime | None]:

@@ -143,7 +143,10 @@ def _act(ctx: Context, actor: Actor, to_bin: list[int], to_purge: list[int]) -> 
     from chatkeeper.services.purge import purge
     from chatkeeper.services.recycle import move_to_bin
 
+    from chatkeeper.services.retention import deadlines
+
     out: dict[str, Any] = {}
+    deadlines(ctx, actor)  # every conversation records its deadline and the policy version
     if to_bin:
         move_to_bin(ctx, actor, to_bin, "retention deadline reached")
     if to_purge:
