@@ -80,6 +80,6 @@ def test_a_customer_with_nothing_kept_loses_keys_vault_and_name(world) -> None:
     assert _count(world, "SELECT count(*) FROM pii_vault v JOIN customers c ON c.id ="
                          " v.customer_id WHERE c.external_id = 'li'") == 0  # fmt: skip
     assert _count(world, "SELECT count(*) FROM data_keys WHERE owner_kind = 'customer' AND"
-                         " owner_ref LIKE '%:li' AND destroyed_at IS NULL") == 0  # fmt: skip
+                         " owner_ref = 'webchat:li' AND destroyed_at IS NULL") == 0  # fmt: skip
     assert _count(world, "SELECT count(*) FROM customers WHERE external_id = 'li'"
                          " AND name IS NOT NULL") == 0  # fmt: skip

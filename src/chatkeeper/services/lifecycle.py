@@ -142,7 +142,6 @@ def _run(
 def _act(ctx: Context, actor: Actor, to_bin: list[int], to_purge: list[int]) -> dict[str, Any]:
     from chatkeeper.services.purge import purge
     from chatkeeper.services.recycle import move_to_bin
-
     from chatkeeper.services.retention import deadlines
 
     out: dict[str, Any] = {}
