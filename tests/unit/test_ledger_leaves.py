@@ -172,3 +172,22 @@ class TestDecode:
     ) -> None:
         leaf = MessageLeaf(conversation, message, sent, role, "dk_x", digest, digest[::-1])
         assert decode_leaf(leaf.encode()) == leaf
+
+
+@given(
+    conversation=st.text(min_size=1, max_size=40),
+    message=st.text(min_size=1, max_size=40),
+    micros=st.integers(min_value=-(10**15), max_value=10**16),
+    role=st.sampled_from(["customer", "agent", "bot", "system"]),
+    key=st.text(alphabet="0123456789abcdef", min_size=1, max_size=32),
+)
+def test_the_fast_encoding_is_the_checked_one(conversation, message, micros, role, key) -> None:
+    """Ingest's one-join encoding gives exactly the field-by-field bytes."""
+    from datetime import UTC, datetime, timedelta
+
+    from chatkeeper.ledger.hashing import SHA256
+    from chatkeeper.ledger.leaves import MessageLeaf
+
+    sent = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=micros)
+    leaf = MessageLeaf(conversation, message, sent, role, key, b"\x01" * 32, b"\x02" * 32)
+    assert leaf.encode() == leaf._encode_checked(SHA256)

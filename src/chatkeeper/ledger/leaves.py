@@ -24,6 +24,7 @@ SALT_SIZE = 32
 CONTENT_TAG = b"chatkeeper.content.v1\x00"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
+_MESSAGE_HEAD = bytes((LEAF_VERSION, MESSAGE_LEAF))
 
 
 def new_salt() -> bytes:
@@ -172,7 +173,30 @@ class MessageLeaf:
         )
 
     def encode(self, algorithm: HashAlgorithm = SHA256) -> bytes:
-        """The leaf data (docs/ledger.md, "Message leaf")."""
+        """The leaf data (docs/ledger.md, "Message leaf").
+
+        Ingest encodes one leaf per message, so the common case is built in one join; anything
+        unusual (an empty or oversized field, a naive time, a digest of the wrong size) takes
+        the field-by-field path, which names what is wrong. Both give the same bytes.
+        """
+        c, m = self.conversation_id.encode(), self.message_id.encode()
+        r, k = self.sender_role.encode(), self.key_id.encode()
+        width = algorithm.digest_size
+        cipher, content = self.ciphertext_hash, self.content_commitment
+        offset = self.sent_at.utcoffset()
+        if (
+            0 < len(c) < 65536 and 0 < len(m) < 65536 and 0 < len(r) < 256 and 0 < len(k) < 256
+            and len(cipher) == width and len(content) == width and offset is not None
+        ):  # fmt: skip
+            micros = (self.sent_at - _EPOCH) // _MICROSECOND
+            return b"".join((
+                _MESSAGE_HEAD, len(c).to_bytes(2, "big"), c, len(m).to_bytes(2, "big"), m,
+                micros.to_bytes(8, "big", signed=True), bytes((len(r),)), r, bytes((len(k),)), k,
+                bytes((width,)), cipher, bytes((width,)), content,
+            ))  # fmt: skip
+        return self._encode_checked(algorithm)
+
+    def _encode_checked(self, algorithm: HashAlgorithm) -> bytes:
         out = _Writer(MESSAGE_LEAF)
         out.text("conversation_id", self.conversation_id, 2)
         out.text("message_id", self.message_id, 2)

@@ -110,7 +110,7 @@ def pipeline_steps(ctx: Context) -> list[Step]:
     )
     assert ctx.archive.kek is not None  # system_key() loaded it
     seal = SealStep(
-        ctx.archive.kek, ctx.settings.privacy.suite, in_writer=ctx.settings.ingest.workers < 2
+        ctx.archive.kek, ctx.settings.privacy.suite, in_writer=ctx.settings.ingest.workers < 1
     )
     return [
         NormaliseStep(),

@@ -123,7 +123,7 @@ class SqlNodeStore:
             self.connection,
             "ledger_nodes",
             ("log_id", "level", "idx", "hash"),
-            [(self.log_id, n.level, n.index, n.hash) for n in nodes],
+            [(self.log_id, *n) for n in nodes],  # a Node is (level, index, hash)
         )
 
     def fetch(self, ids: Iterable[NodeId]) -> dict[NodeId, bytes]:
