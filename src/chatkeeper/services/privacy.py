@@ -4,6 +4,7 @@ taking a message or a span offline for good, and rotating the key-encryption key
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -113,6 +114,32 @@ def _target(
     return check
 
 
+@contextmanager
+def _unmasking(
+    ctx: Context,
+    actor: Actor,
+    message_id: str,
+    at: int | None,
+    reason: str,
+    platform: str | None,
+    approval: int | None,
+) -> Iterator[tuple[Permit, Any, dict[str, Any]]]:
+    """The permit (claiming the approval), the write transaction and the message row of one
+    unmask; the approval covers the message and the offset asked for, nothing else."""
+    if not reason.strip():
+        raise SearchError("unmasking needs a reason", field="reason")
+    params = {"message": message_id, "platform": platform, "value_at": at}
+    ctx.load_keys()  # before the write transaction: loading may write the system keys
+    check = _target(ctx, actor, message_id, platform)
+    with (
+        authorized(
+            ctx, actor, "message.unmask", params, approval, reason=reason, check=check
+        ) as permit,  # fmt: skip
+        ctx.archive.writer() as writer,
+    ):
+        yield permit, writer, _reached(ctx, actor, permit, writer.connection, message_id, platform)
+
+
 def unmask_message(
     ctx: Context,
     actor: Actor,
@@ -123,23 +150,8 @@ def unmask_message(
 ) -> Unmasked:
     """The original text of one message; a key operation (it needs an approval), recorded
     with the reason given."""
-    if not reason.strip():
-        raise SearchError("unmasking needs a reason", field="reason")
-    params = {"message": message_id, "platform": platform, "value_at": None}
-    ctx.load_keys()  # before the write transaction: loading may write the system keys
-    with (
-        authorized(
-            ctx,
-            actor,
-            "message.unmask",
-            params,
-            approval,
-            reason=reason,
-            check=_target(ctx, actor, message_id, platform),
-        ) as permit,  # fmt: skip
-        ctx.archive.writer() as writer,
-    ):
-        row = _reached(ctx, actor, permit, writer.connection, message_id, platform)
+    with _unmasking(ctx, actor, message_id, None, reason, platform, approval) as opened:
+        permit, writer, row = opened
         original = _original(ctx, writer.connection, row)
         writer.audit(actor, "message.unmasked", target_kind="message",
             target_id=f"{row['platform']}:{row['message_id']}", reason=reason,
@@ -159,23 +171,8 @@ def unmask_value(
 ) -> str:
     """One personal value of a message, from the vault (the span starting at ``start``);
     a key operation like :func:`unmask_message`."""
-    if not reason.strip():
-        raise SearchError("unmasking needs a reason", field="reason")
-    params = {"message": message_id, "platform": platform, "value_at": start}
-    ctx.load_keys()
-    with (
-        authorized(
-            ctx,
-            actor,
-            "message.unmask",
-            params,
-            approval,
-            reason=reason,
-            check=_target(ctx, actor, message_id, platform),
-        ) as permit,  # fmt: skip
-        ctx.archive.writer() as writer,
-    ):
-        row = _reached(ctx, actor, permit, writer.connection, message_id, platform)
+    with _unmasking(ctx, actor, message_id, start, reason, platform, approval) as opened:
+        permit, writer, row = opened
         entry = ctx.archive.vault_entry(writer.connection, row["id"], start)
         if entry is None:
             raise NotFound(
