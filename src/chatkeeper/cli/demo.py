@@ -31,6 +31,7 @@ Users admin, legal, supervisor (投诉处理部) and auditor share the password 
   {prog} stats --by week --data-dir {folder}
   CHATKEEPER_USER=supervisor {prog} stats --data-dir {folder}     (投诉处理部 only)
   {prog} review list --data-dir {folder}                        (high-risk conversations)
+  {prog} lifecycle run --dry-run --data-dir {folder}            (what retention would do today)
   {prog} unmask MESSAGE_ID --reason 核实 --data-dir {folder}      (files an approval request;
       CHATKEEPER_USER=auditor {prog} approvals approve N, then run it again with --approval N)
 """
