@@ -142,3 +142,15 @@ class TestReview:
         world.clock = lambda: T0 + 3 * DAY
         overdue = list_reviews(world, LEGAL, overdue=True)
         assert [i["conversation_id"] for i in overdue] == ["risky"] and overdue[0]["overdue"]
+
+    def test_legal_deciding_hold_places_a_legal_hold(self, world) -> None:
+        """GIVEN a review item at the legal stage WHEN legal decides "hold" THEN a legal hold
+        covers the conversation."""
+        from chatkeeper.services.holds import list_holds
+
+        item = list_reviews(world, LEGAL)[0]["id"]
+        submit_review(world, AGENT, item, "account", "已说明")
+        submit_review(world, SUP, item, "forward", "转法务")
+        submit_review(world, LEGAL, item, "hold", "客户已起诉，保全")
+        holds = list_holds(world, LEGAL)
+        assert [h["name"] for h in holds] == [f"review-{item}"]

@@ -67,12 +67,16 @@ def find_by_value(ctx: Context, actor: Actor, value: str, limit: int = 100) -> S
         by_id = ctx.archive.messages_by_id(writer.connection, found)
         rows = [
             i for i in found
-            if i in by_id and permit.covers(by_id[i]["conversation_pk"], by_id[i]["department_id"])
+            if i in by_id and by_id[i]["state"] not in CLOSED
+            and permit.covers(by_id[i]["conversation_pk"], by_id[i]["department_id"])
         ]  # fmt: skip
         writer.audit(actor, "pii.searched", result="ok",
                      details={"messages": len(rows)})  # fmt: skip
     hits = [hit(by_id[i], by_id[i]["text"] or "") for i in rows[:limit]]
     return SearchResult(len(rows), hits, limit, 0)
+
+
+CLOSED = ("recycle_bin", "purged")  # conversation states hidden from every read
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +103,9 @@ def _reached(ctx: Context, actor: Actor, permit: Permit, connection: Any, messag
              platform: str | None) -> dict[str, Any]:  # fmt: skip
     row = ctx.archive.message_row(connection, message_id, platform)
     check_reach(permit, actor, row["conversation_pk"], row["department_id"], row["conversation_id"])
+    if row["state"] in CLOSED:
+        state = "in the recycle bin" if row["state"] == "recycle_bin" else "purged"
+        raise NotFound(f"message '{message_id}' is {state}", message_id=message_id)
     return row
 
 

@@ -165,4 +165,9 @@ def submit_review(
         writer.audit(actor, "review.submitted", target_kind="review", target_id=str(item_id),
                      reason=comment, details={"stage": row["stage"], "decision": decision,
                                               "outcome": outcome})  # fmt: skip
+    if outcome == "hold":  # legal decided the conversation must be kept: a legal hold on it
+        from chatkeeper.services.holds import create_hold
+
+        create_hold(ctx, actor, f"review-{item_id}", reason=comment,
+                    conversations=[row["external_id"]])  # fmt: skip
     return show_review(ctx, actor, item_id)

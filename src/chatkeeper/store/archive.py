@@ -168,11 +168,13 @@ class SqlArchive:
         columns = (
             "id", "message_id", "sent_at", "utc_offset", "sender_role", "msgtype", "text",
             "recalled_at", "conversation_id", "platform", "conversation_pk", "department_id",
+            "state",
         )  # fmt: skip
         rows = select_in(
             connection,
             "SELECT m.id, m.external_id, m.sent_at, m.utc_offset, m.sender_role, m.msgtype, "
-            "m.text, m.recalled_at, c.external_id, p.code, c.id, c.department_id FROM messages m "
+            "m.text, m.recalled_at, c.external_id, p.code, c.id, c.department_id, c.state "
+            "FROM messages m "
             "JOIN conversations c ON c.id = m.conversation_id "
             "JOIN platforms p ON p.id = c.platform_id WHERE m.id IN ({params})",
             ids,
@@ -233,7 +235,7 @@ class SqlArchive:
         mark = "?" if self.dialect == "sqlite" else "%s"
         sql = (
             "SELECT m.id, m.external_id, p.code, c.external_id, m.ciphertext, m.key_id, m.text, "
-            "c.id, c.department_id "
+            "c.id, c.department_id, c.state "
             "FROM messages m JOIN conversations c ON c.id = m.conversation_id "
             f"JOIN platforms p ON p.id = m.platform_id WHERE m.external_id = {mark}"
         )
@@ -251,7 +253,7 @@ class SqlArchive:
             )
         keys = (
             "id", "message_id", "platform", "conversation_id", "ciphertext", "key_id", "text",
-            "conversation_pk", "department_id",
+            "conversation_pk", "department_id", "state",
         )  # fmt: skip
         return dict(zip(keys, rows[0], strict=True))
 
