@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -59,17 +60,23 @@ def show(request_id: RequestId, data_dir: DataDir = None, as_json: Json = False)
         _print(request)
 
 
+def _decide(
+    request_id: int, approve: bool, comment: str | None, data_dir: Path | None, as_json: bool
+) -> None:
+    with opened(data_dir, as_json) as ctx:
+        request = decide(ctx, actor(), request_id, approve, comment)
+    if as_json:
+        print_json(request)
+    else:
+        _print(request)
+
+
 @approvals_app.command("approve")
 def approve(
     request_id: RequestId, comment: Comment = None, data_dir: DataDir = None, as_json: Json = False
 ) -> None:
     """Approve another user's request (never your own)."""
-    with opened(data_dir, as_json) as ctx:
-        request = decide(ctx, actor(), request_id, True, comment)
-    if as_json:
-        print_json(request)
-    else:
-        _print(request)
+    _decide(request_id, True, comment, data_dir, as_json)
 
 
 @approvals_app.command("reject")
@@ -77,9 +84,4 @@ def reject(
     request_id: RequestId, comment: Comment = None, data_dir: DataDir = None, as_json: Json = False
 ) -> None:
     """Reject another user's request."""
-    with opened(data_dir, as_json) as ctx:
-        request = decide(ctx, actor(), request_id, False, comment)
-    if as_json:
-        print_json(request)
-    else:
-        _print(request)
+    _decide(request_id, False, comment, data_dir, as_json)

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import os
 
-from chatkeeper.cli.common import DataDir, Json, console, fail, opened, print_json
-from chatkeeper.governance import GovernanceError
-from chatkeeper.governance.passwords import MIN_PASSWORD
+from chatkeeper.cli.common import DataDir, Json, console, guarded, opened, print_json
+from chatkeeper.governance.passwords import check_new_password
 from chatkeeper.services.accounts import create_first_admin
 
 
@@ -18,14 +17,8 @@ def init(data_dir: DataDir = None, as_json: Json = False) -> None:
     CHATKEEPER_ADMIN_PASSWORD, or a generated one printed once.
     """
     password = os.environ.get("CHATKEEPER_ADMIN_PASSWORD") or None
-    if password is not None and len(password) < MIN_PASSWORD:
-        fail(
-            GovernanceError(
-                f"CHATKEEPER_ADMIN_PASSWORD is too short: at least {MIN_PASSWORD} characters",
-                field="CHATKEEPER_ADMIN_PASSWORD",
-            ),
-            as_json,
-        )
+    if password is not None:  # refused before anything is created
+        guarded(as_json, lambda: check_new_password(password, "CHATKEEPER_ADMIN_PASSWORD"))
     with opened(data_dir, as_json, create=True) as ctx:
         url = ctx.settings.effective_database_url
         backend = ctx.archive.dialect

@@ -19,12 +19,18 @@ MIN_PASSWORD = 8
 TOKEN_PREFIX = "ckt_"
 
 
-def hash_password(password: str) -> str:
-    """The Argon2id hash of a password (which must be at least 8 characters)."""
+def check_new_password(password: str, source: str = "password") -> None:
+    """Refuse a password too short to set, naming where it came from."""
     if len(password) < MIN_PASSWORD:
         raise GovernanceError(
-            f"a password needs at least {MIN_PASSWORD} characters", field="password"
+            f"{source} is too short: a password needs at least {MIN_PASSWORD} characters",
+            field=source,
         )
+
+
+def hash_password(password: str) -> str:
+    """The Argon2id hash of a password (which must be at least 8 characters)."""
+    check_new_password(password)
     return _HASHER.hash(password)
 
 
