@@ -33,6 +33,8 @@ the setting and what is valid; nothing falls back silently.
 | lifecycle.recycle_bin_days | CHATKEEPER_LIFECYCLE__RECYCLE_BIN_DAYS | 30 |
 | lifecycle.schedule | CHATKEEPER_LIFECYCLE__SCHEDULE | 0 22 * * * (cron) |
 | lifecycle.timezone | CHATKEEPER_LIFECYCLE__TIMEZONE | Asia/Shanghai |
+| lifecycle.cold_dir | CHATKEEPER_LIFECYCLE__COLD_DIR | <data_dir>/cold |
+| lifecycle.segment_mb | CHATKEEPER_LIFECYCLE__SEGMENT_MB | 8 |
 """
 
 from __future__ import annotations
@@ -175,6 +177,12 @@ class LifecycleConfig(BaseModel):
     recycle_bin_days: int = Field(30, ge=1, le=3650)
     schedule: str = "0 22 * * *"
     timezone: str = "Asia/Shanghai"
+    cold_dir: Path | None = None
+    segment_mb: int = Field(8, ge=1, le=4096)
+
+    def cold_path(self, data_dir: Path) -> Path:
+        """The blob store folder of cold segments."""
+        return self.cold_dir or data_dir / "cold"
 
     @field_validator("timezone")
     @classmethod

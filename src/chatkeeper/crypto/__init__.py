@@ -18,7 +18,7 @@ Typical use::
     text = decrypt(blob, key, context=message_id)
 """
 
-from chatkeeper.crypto.envelope import Header, decrypt, encrypt, peek
+from chatkeeper.crypto.envelope import Header, decrypt, encrypt, peek, reseal, split
 from chatkeeper.crypto.environment import EnvironmentKek
 from chatkeeper.crypto.errors import CryptoError
 from chatkeeper.crypto.kek import KeyEncryptionKey, WrappedHeader, peek_wrapped, rewrap
@@ -49,5 +49,7 @@ __all__ = [
     "peek",
     "peek_wrapped",
     "register_kms",
+    "reseal",
     "rewrap",
+    "split",
 ]

@@ -92,6 +92,35 @@ def decrypt(blob: bytes, key: DataKey, context: bytes = b"") -> bytes:
         ) from exc
 
 
+def split(blob: bytes) -> tuple[bytes, bytes]:
+    """``(header with nonces, sealed rest)`` of ``blob``: what :func:`reseal` needs besides the
+    plaintext to make the same blob again."""
+    parsed = _parse(blob)
+    return parsed.header_bytes, parsed.sealed
+
+
+def reseal(header: bytes, plaintext: bytes, key: DataKey, context: bytes = b"") -> bytes:
+    """The blob :func:`encrypt` made from ``plaintext`` with the nonces in ``header``.
+
+    Every suite is deterministic given its key and nonces, so the same plaintext, key, context
+    and header give back the very bytes (and the hash a ledger leaf committed to). Cold storage
+    keeps a message's header and plaintext inside a block sealed under the same key, and remakes
+    the ciphertext on read; never call this with a plaintext other than the one first sealed
+    with these nonces (reusing a nonce for other data breaks GCM).
+    """
+    parsed = _parse(header + b"\x00" * 64)
+    if parsed.header.key_id != key.key_id or parsed.header.suite != key.suite:
+        raise KeyMismatch(
+            f"header needs data key {parsed.header.key_id} ({parsed.header.suite}); "
+            f"data key {key.key_id} ({key.suite}) was supplied",
+            needs=parsed.header.key_id,
+            supplied=key.key_id,
+        )
+    if len(parsed.header_bytes) != len(header):
+        raise CiphertextMalformed("a ciphertext header has bytes after its nonces")
+    return header + parsed.suite.seal(key.material, parsed.nonces, plaintext, header + context)
+
+
 def peek(blob: bytes) -> Header:
     """The header of ``blob`` (version, suite, key id), read without any key.
 

@@ -50,9 +50,11 @@ class PurgeResult(NamedTuple):
 class LocalSegmentStore:
     """Cold segments as files in ``directory`` (created if missing)."""
 
-    def __init__(self, directory: str | os.PathLike[str]) -> None:
+    def __init__(self, directory: str | os.PathLike[str], *, create: bool = True) -> None:
         self.directory = Path(directory)
-        self.directory.mkdir(parents=True, exist_ok=True)
+        self._dictionaries: dict[int, SegmentDictionary] = {}
+        if create:
+            self.directory.mkdir(parents=True, exist_ok=True)
 
     def path(self, segment_id: str) -> Path:
         """The file of ``segment_id`` (ids are 1-128 of ``A-Z a-z 0-9 . _ -``)."""
@@ -92,6 +94,83 @@ class LocalSegmentStore:
 
         return self._atomic(target, fill, replace=False)
 
+    def write_with(
+        self,
+        segment_id: str,
+        dictionary: SegmentDictionary,
+        fill: Callable[[SegmentWriter], None],
+        *,
+        level: int = DEFAULT_LEVEL,
+        codec: RecordCodec | None = None,
+    ) -> SegmentInfo:
+        """Write a new segment whose blocks ``fill`` adds to the writer it is given (it may
+        stop early, say at :attr:`SegmentWriter.position`); it must not exist yet."""
+        target = self.path(segment_id)
+
+        self.keep_dictionary(dictionary)
+
+        def write(handle: BinaryIO) -> SegmentInfo:
+            writer = SegmentWriter(handle, dictionary, level=level, codec=codec, embed=False)
+            fill(writer)
+            entries, size = writer.finish()
+            return SegmentInfo(segment_id, size, dictionary.id, entries)
+
+        return self._atomic(target, write, replace=False)
+
+    def copy_without(self, segment_id: str, new_id: str, keep: Sequence[str]) -> SegmentInfo:
+        """Write segment ``new_id`` holding only the blocks of ``keep`` from ``segment_id``,
+        byte for byte (sealed and compressed as they are: no key is needed). The old segment
+        stays until the caller removes it, so that a crash between the two leaves a whole
+        segment either way."""
+        with self.open(segment_id) as reader:
+            wanted = [reader.entry(conversation_id) for conversation_id in keep]
+
+            def write(handle: BinaryIO) -> SegmentInfo:
+                writer = SegmentWriter(handle, reader.dictionary, embed=reader.embedded)
+                for entry in wanted:
+                    writer.add_sealed(
+                        entry.conversation_id, reader.read_block(entry), entry.records
+                    )
+                entries, size = writer.finish()
+                return SegmentInfo(new_id, size, reader.dictionary.id, entries)
+
+            return self._atomic(self.path(new_id), write, replace=False)
+
+    def dictionary_path(self, dictionary_id: int) -> Path:
+        """The file of a dictionary kept apart from its segments."""
+        return self.directory / "dictionaries" / f"{dictionary_id}.zdict"
+
+    def keep_dictionary(self, dictionary: SegmentDictionary) -> None:
+        """Store a dictionary apart, once (segments written by :meth:`write_with` name it)."""
+        path = self.dictionary_path(dictionary.id)
+        if path.exists():
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+        try:
+            with open(temporary, "xb") as handle:
+                handle.write(dictionary.data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temporary, path)
+        finally:
+            temporary.unlink(missing_ok=True)
+
+    def dictionary(self, dictionary_id: int) -> SegmentDictionary | None:
+        """A dictionary kept apart, by id (``None`` if the store has none such)."""
+        cached = self._dictionaries.get(dictionary_id)
+        if cached is not None:
+            return cached
+        try:
+            data = self.dictionary_path(dictionary_id).read_bytes()
+        except FileNotFoundError:
+            return None
+        found = SegmentDictionary.from_bytes(data)
+        if found.id != dictionary_id:
+            raise SegmentError(f"{self.dictionary_path(dictionary_id)} holds dictionary {found.id}")
+        self._dictionaries[dictionary_id] = found
+        return found
+
     def open(self, segment_id: str) -> SegmentReader:
         """A reader for ``segment_id`` (close it, or use it as a context manager)."""
         path = self.path(segment_id)
@@ -102,7 +181,7 @@ class LocalSegmentStore:
                 f"no segment {segment_id} in {self.directory}", segment_id=segment_id
             ) from None
         try:
-            return SegmentReader(source, segment_id=segment_id)
+            return SegmentReader(source, segment_id=segment_id, dictionaries=self.dictionary)
         except BaseException:
             source.close()
             raise
@@ -125,7 +204,7 @@ class LocalSegmentStore:
                 return PurgeResult(None, removed, missing)
 
             def fill(handle: BinaryIO) -> SegmentInfo:
-                writer = SegmentWriter(handle, reader.dictionary)
+                writer = SegmentWriter(handle, reader.dictionary, embed=reader.embedded)
                 for entry in kept:
                     writer.add_sealed(
                         entry.conversation_id, reader.read_block(entry), entry.records
@@ -136,17 +215,20 @@ class LocalSegmentStore:
             info = self._atomic(self.path(segment_id), fill, replace=True)
         return PurgeResult(info, removed, missing)
 
-    def remove(self, segment_id: str) -> None:
+    def remove(self, segment_id: str, *, missing_ok: bool = False) -> None:
         """Delete a segment file (every conversation in it has been purged)."""
         try:
             self.path(segment_id).unlink()
         except FileNotFoundError:
+            if missing_ok:
+                return
             raise SegmentNotInStore(
                 f"no segment {segment_id} in {self.directory}", segment_id=segment_id
             ) from None
         self._sync_directory()
 
     def _atomic(self, target: Path, fill: Callable[[BinaryIO], _T], *, replace: bool) -> _T:
+        self.directory.mkdir(parents=True, exist_ok=True)
         temporary = self.directory / f".{target.name}.{secrets.token_hex(6)}.tmp"
         try:
             with open(temporary, "xb") as handle:

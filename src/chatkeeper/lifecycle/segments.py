@@ -8,6 +8,10 @@ offset, length, record count and SHA-256, so a reader that has the index fetches
 conversation with one ranged read. The byte layout is specified in ``docs/lifecycle.md``::
 
     header   "CKSG" ver comp 00 00  dict-id  dict-len  dictionary  SHA-256(header)
+
+A dictionary length of 0 means the dictionary is kept apart, once for many segments (the blob
+store's ``dictionaries/<id>.zdict``): small daily segments would otherwise carry more
+dictionary than data. The reader is then handed a look-up of dictionaries by id.
     blocks   sealed block, sealed block, ...
     footer   entry count, entries (id, offset, length, records, SHA-256(block))
     trailer  footer offset, footer length, SHA-256(footer), "CKSE"
@@ -64,12 +68,16 @@ class SegmentInfo:
     entries: tuple[IndexEntry, ...]
 
 
-def header_bytes(dictionary: SegmentDictionary) -> bytes:
-    """The segment header for ``dictionary`` (fixed part, dictionary, SHA-256 of both)."""
-    fixed = _HEADER.pack(
-        MAGIC, VERSION, COMPRESSION_ZSTD_DICTIONARY, 0, dictionary.id, len(dictionary.data)
-    )
-    body = fixed + dictionary.data
+#: Finds a dictionary kept apart by its id (``None`` if there is none).
+Dictionaries = Callable[[int], "SegmentDictionary | None"]
+
+
+def header_bytes(dictionary: SegmentDictionary, *, embed: bool = True) -> bytes:
+    """The segment header for ``dictionary`` (fixed part, dictionary unless kept apart, SHA-256
+    of both)."""
+    data = dictionary.data if embed else b""
+    fixed = _HEADER.pack(MAGIC, VERSION, COMPRESSION_ZSTD_DICTIONARY, 0, dictionary.id, len(data))
+    body = fixed + data
     return body + hashlib.sha256(body).digest()
 
 
@@ -83,6 +91,7 @@ class SegmentWriter:
         *,
         level: int = DEFAULT_LEVEL,
         codec: RecordCodec | None = None,
+        embed: bool = True,
     ) -> None:
         self._handle = handle
         self.dictionary = dictionary
@@ -90,9 +99,14 @@ class SegmentWriter:
         self._level = level
         self._entries: list[IndexEntry] = []
         self._ids: set[str] = set()
-        header = header_bytes(dictionary)
+        header = header_bytes(dictionary, embed=embed)
         handle.write(header)
         self._position = len(header)
+
+    @property
+    def position(self) -> int:
+        """Bytes written so far (header and blocks)."""
+        return self._position
 
     def add(self, conversation_id: str, records: Sequence[bytes], seal: Seal) -> IndexEntry:
         """Compress, seal and append one conversation's records; return its index entry."""
@@ -176,8 +190,16 @@ class SegmentReader:
     the byte offset.
     """
 
-    def __init__(self, source: RangeSource, *, segment_id: str | None = None) -> None:
+    def __init__(
+        self,
+        source: RangeSource,
+        *,
+        segment_id: str | None = None,
+        dictionaries: Dictionaries | None = None,
+    ) -> None:
         self.source = source
+        self._dictionaries = dictionaries
+        self.embedded = True
         self.name = source.name
         self.segment_id = segment_id or os.path.basename(source.name)
         self.dictionary, self._blocks_start = self._read_header()
@@ -272,6 +294,14 @@ class SegmentReader:
         data, digest = rest[:dict_length], rest[dict_length:]
         if hashlib.sha256(fixed + data).digest() != digest:
             raise self._corrupt(0, "header does not match its SHA-256")
+        if dict_length == 0:
+            self.embedded = False
+            kept = self._dictionaries(dict_id) if self._dictionaries is not None else None
+            if kept is None:
+                raise SegmentError(
+                    f"segment {self.name} needs dictionary {dict_id}, which is not at hand"
+                )
+            return kept, _HEADER.size + _DIGEST
         try:
             dictionary = SegmentDictionary.from_bytes(data)
         except SegmentError as exc:

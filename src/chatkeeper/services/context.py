@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 
 from chatkeeper.config import Settings
 from chatkeeper.errors import NotInitialised, StoreError
+from chatkeeper.lifecycle import LocalSegmentStore
 from chatkeeper.store.archive import SqlArchive
 from chatkeeper.store.engine import make_engine
 from chatkeeper.store.keys import KeyStore
@@ -53,6 +54,13 @@ class Context:
             owned = writer.data_keys({("system", name) for name in SYSTEM_KEYS})
         self._system = {name: owned[("system", name)].material for name in SYSTEM_KEYS}
 
+    def load_kek(self) -> None:
+        """Load the KEK alone (no transaction): what reading cold storage needs."""
+        if self.archive.kek is None:
+            from chatkeeper.services.keyring import load_kek
+
+            self.archive.use_keys(load_kek(self.settings), self.settings.privacy.suite)
+
     def load_signer(self) -> None:
         """Load the checkpoint-signing key alone (a file read, no KEK), where it exists, so
         that every audited operation ends with a signed checkpoint."""
@@ -94,11 +102,13 @@ def open_context(settings: Settings, *, create: bool = False) -> Context:
             f" --data-dir {data_dir}"
         )
     archive = SqlArchive(make_engine(settings.effective_database_url))
+    archive.segments = LocalSegmentStore(settings.lifecycle.cold_path(data_dir), create=False)
     if create:
         archive.initialise()
     else:
         archive.check_ready()
     context = Context(settings, archive)
+    archive.key_loader = context.load_kek
     if create:
         context.load_keys(create=True)
     else:

@@ -23,7 +23,7 @@ from chatkeeper.domain import Actor
 from chatkeeper.errors import ChatKeeperError, SearchError
 from chatkeeper.lifecycle import ConversationFacts, Duration, LifecycleSettings, decide
 from chatkeeper.lifecycle.plan import Action
-from chatkeeper.lifecycle.schedule import missed_runs, next_after
+from chatkeeper.lifecycle.schedule import missed_runs, next_after, zone_info
 from chatkeeper.services.authz import authorize
 from chatkeeper.services.context import Context
 from chatkeeper.services.holds import held_conversations
@@ -105,6 +105,7 @@ def _run(
             holds[pk] = (*holds.get(pk, ()), str(hold_id))
     to_bin: list[int] = []
     to_purge: list[int] = []
+    to_cold: list[int] = []
     with ctx.archive.writer() as writer:  # the policy in force is written once if not yet
         policy = _stored_policy(writer.connection, ctx.now_ms())
     with ctx.archive.reader() as connection:
@@ -116,6 +117,8 @@ def _run(
                 to_bin.append(int(decision.conversation_id))
             elif decision.action is Action.PURGE:
                 to_purge.append(int(decision.conversation_id))
+            elif decision.action is Action.ARCHIVE:
+                to_cold.append(int(decision.conversation_id))
         totals = plan.totals()
         overall = plan.overall()
     summary: dict[str, Any] = {
@@ -132,15 +135,17 @@ def _run(
         "certificate": None,
     }
     if not dry_run:
-        summary.update(_act(ctx, actor, to_bin, to_purge))
+        summary.update(_act(ctx, actor, to_bin, to_purge, to_cold))
     with ctx.archive.writer() as writer:
         details = {k: v for k, v in summary.items() if k != "by_rule"}
         writer.audit(actor, RAN, details={**details, **slot})
     return summary
 
 
-def _act(ctx: Context, actor: Actor, to_bin: list[int], to_purge: list[int]) -> dict[str, Any]:
-    from chatkeeper.services.purge import purge
+def _act(
+    ctx: Context, actor: Actor, to_bin: list[int], to_purge: list[int], to_cold: list[int]
+) -> dict[str, Any]:
+    from chatkeeper.services.purge import _compact_segments, purge
     from chatkeeper.services.recycle import move_to_bin
     from chatkeeper.services.retention import deadlines
 
@@ -151,9 +156,48 @@ def _act(ctx: Context, actor: Actor, to_bin: list[int], to_purge: list[int]) -> 
     if to_purge:
         certificate = purge(ctx, actor, to_purge, reason="recycle-bin window elapsed")
         out["certificate"] = certificate.get("id") if isinstance(certificate, dict) else None
-    # Archiving to cold segments is planned and counted; the move itself is not built yet.
-    out["archive_pending"] = True
+    out["cold"] = _archive(ctx, actor, to_cold)
+    out["cold"]["segments_rewritten"] = len(_compact_segments(ctx))  # any a crash left behind
+    with ctx.archive.reader() as connection:
+        out["cold"]["orphans_removed"] = len(ctx.archive.cold(connection).sweep())
     return out
+
+
+def _archive(ctx: Context, actor: Actor, pks: list[int]) -> dict[str, Any]:
+    """Move conversations to cold segments, one segment (one transaction, one audit event) at a
+    time, a segment per service day (in the lifecycle time zone) up to ``segment_mb``."""
+    totals = {"conversations": 0, "messages": 0, "bytes": 0, "segments": 0}
+    if not pks:
+        return totals
+    ctx.load_keys()
+    zone = zone_info(ctx.settings.lifecycle.timezone)
+    with ctx.archive.reader() as connection:
+        ended = rows.ended_at(connection, pks)
+    days: dict[str, list[int]] = {}
+    for pk in sorted(pks, key=lambda p: (ended.get(p, 0), p)):
+        if pk in ended:
+            day = datetime.fromtimestamp(ended[pk] / 1000, zone).strftime("%Y%m%d")
+            days.setdefault(day, []).append(pk)
+    max_bytes = ctx.settings.lifecycle.segment_mb * 1024 * 1024
+    for day, group in sorted(days.items()):
+        pending = group
+        while pending:
+            with ctx.archive.writer() as writer:
+                cold = ctx.archive.cold(writer.connection)
+                taken, moved = cold.archive_segment(
+                    f"cold-{day}", pending, ctx.now_ms(), max_bytes=max_bytes
+                )
+                if moved.conversations:
+                    details = {"segment": moved.segments[0], "conversations": moved.conversations,
+                               "messages": moved.messages, "bytes": moved.bytes}  # fmt: skip
+                    writer.audit(actor, "conversation.archived", target_kind="segment",
+                                 target_id=moved.segments[0], details=details)  # fmt: skip
+            pending = pending[max(taken, 1) :]
+            totals["conversations"] += moved.conversations
+            totals["messages"] += moved.messages
+            totals["bytes"] += moved.bytes
+            totals["segments"] += len(moved.segments)
+    return totals
 
 
 def lifecycle_status(ctx: Context, actor: Actor) -> dict[str, Any]:

@@ -179,15 +179,19 @@ class _Shredded:
     messages: int = 0
     vault: int = 0
     unindexed: int = 0
+    cold_blocks: int = 0
+    segments: set[str] = field(default_factory=set)
 
 
 def _shred(ctx: Context, conn: Connection, facts: dict[int, dict[str, Any]], now: int) -> _Shredded:
     """Destroy the keys, delete the content, leave tombstones; what went."""
     out = _Shredded()
     pks = sorted(facts)
+    cold = ctx.archive.cold(conn)
     for start in range(0, len(pks), _CHUNK):
         chunk = pks[start : start + _CHUNK]
-        messages = rows.message_rows(conn, chunk)
+        out.cold_blocks += len(cold.blocks_of(chunk, thawed=True))
+        messages = rows.message_rows(conn, chunk, cold)
         indexed = {pk for pk in chunk if facts[pk]["state"] != State.RECYCLE_BIN}
         documents = rows.index_documents(
             conn, sorted(indexed), [m for m in messages if m[1] in indexed]
@@ -217,7 +221,9 @@ def _shred(ctx: Context, conn: Connection, facts: dict[int, dict[str, Any]], now
                 }
             )
         out.messages += len(messages)
-        out.vault += rows.delete_content(conn, chunk, [m[0] for m in messages])
+        message_ids = [m[0] for m in messages]
+        out.segments |= cold.drop(chunk, message_ids)
+        out.vault += rows.delete_content(conn, chunk, message_ids)
     out.keys = sorted(
         k for _, k in rows.conversation_keys(conn, [f["ref"] for f in facts.values()])
     )
@@ -258,7 +264,10 @@ def _body(
             "vault_entries": shredded.vault,
             "index_entries": shredded.unindexed,
             "data_keys_destroyed": len(shredded.keys),
+            "cold_blocks": shredded.cold_blocks,
         },
+        # Segment files holding a purged block, rewritten without it right after this commits.
+        "cold_segments": sorted(shredded.segments),
         "conversations": shredded.conversations,
         "approvals": [] if approval_id is None else [{"operation": OPERATION, "id": approval_id}],
         "holds": {"checked": holds, "covering": []},
@@ -360,12 +369,33 @@ def purge(
             approval_id=permit.approval_id,
             details=summary,
         )
+    _compact_segments(ctx, shredded.segments)
     return {
         "id": certificate_id,
         **summary,
         "data_keys_destroyed": len(shredded.keys),
         "vault_entries": shredded.vault,
+        "cold_segments_rewritten": len(shredded.segments),
     }
+
+
+def _compact_segments(ctx: Context, segment_ids: Iterable[str] | None = None) -> list[str]:
+    """Rewrite the segments that hold purged blocks (these, or every one the database says
+    is stale), each in its own transaction, then remove their old files; the ids rewritten.
+
+    A purge calls it right after it commits; the daily job calls it for any a crash left."""
+    if segment_ids is None:
+        with ctx.archive.reader() as connection:
+            segment_ids = ctx.archive.cold(connection).stale_segments()
+    done = []
+    for segment_id in sorted(set(segment_ids)):
+        with ctx.archive.writer() as writer:
+            old = ctx.archive.cold(writer.connection).compact(segment_id, ctx.now_ms())
+        if old is not None:
+            assert ctx.archive.segments is not None
+            ctx.archive.segments.remove(old, missing_ok=True)
+            done.append(old)
+    return done
 
 
 # -- reading certificates -----------------------------------------------------------------------

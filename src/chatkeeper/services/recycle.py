@@ -97,7 +97,7 @@ def move_to_bin(
             conn, [(pk, now, actor.name, reason, facts[pk]["state"], run_id) for pk in moving]
         )
         rows.set_state(conn, moving, State.RECYCLE_BIN, now)
-        unindexed = rows.unindex(conn, ctx.archive.index, moving)
+        unindexed = rows.unindex(conn, ctx.archive.index, moving, ctx.archive.cold(conn))
         refs = [facts[pk]["ref"] for pk in moving]
         for start in range(0, len(refs), AUDIT_GROUP):
             group = refs[start : start + AUDIT_GROUP]
@@ -197,7 +197,7 @@ def restore_from_bin(
             raise NotInRecycleBin(f"conversation {found['ref']} is not in the recycle bin")
         state = found["entry"]["previous_state"]
         rows.set_state(conn, [found["pk"]], state, ctx.now_ms())
-        indexed = rows.reindex(conn, ctx.archive.index, [found["pk"]])
+        indexed = rows.reindex(conn, ctx.archive.index, [found["pk"]], ctx.archive.cold(conn))
         writer.audit(
             actor,
             "conversation.restored",

@@ -8,7 +8,7 @@ differences stay in ``engine``, the migration and ``store.search``.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -20,8 +20,10 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from chatkeeper.crypto import KeyEncryptionKey
 from chatkeeper.domain import Actor
 from chatkeeper.errors import NotFound, NotInitialised, StoreError
+from chatkeeper.lifecycle import LocalSegmentStore
 from chatkeeper.store import migrations, tables
 from chatkeeper.store.bulk import select_in
+from chatkeeper.store.cold import ColdStore
 from chatkeeper.store.keys import KeyStore, KeyUnavailable
 from chatkeeper.store.ledger import LedgerSigner
 from chatkeeper.store.search import IndexQuery, IndexResult, index_for
@@ -41,6 +43,10 @@ class SqlArchive:
         self.kek: KeyEncryptionKey | None = None
         self.suite = "AES-256-GCM"
         self.ledger_signer: LedgerSigner | None = None
+        # Cold storage: the blob store of segments, and what loads the KEK the first time a
+        # cold block must be read (the context's loader; search alone never needs it otherwise).
+        self.segments: LocalSegmentStore | None = None
+        self.key_loader: Callable[[], None] | None = None
 
     def use_keys(self, kek: KeyEncryptionKey, suite: str) -> None:
         """Encrypt with data keys wrapped by ``kek``, new keys in ``suite``."""
@@ -51,6 +57,18 @@ class SqlArchive:
         if self.kek is None:
             raise KeyUnavailable("no key-encryption key is loaded")
         return KeyStore(connection, self.kek, self.suite)
+
+    def cold(self, connection: Connection) -> ColdStore:
+        """Cold storage on a connection (reading loads the KEK on first need)."""
+        if self.segments is None:
+            raise StoreError("no blob store folder is configured for cold storage")
+
+        def keys() -> KeyStore:
+            if self.kek is None and self.key_loader is not None:
+                self.key_loader()
+            return self.keys(connection)
+
+        return ColdStore(connection, self.segments, keys)
 
     # -- schema --------------------------------------------------------------------------
 
@@ -179,7 +197,38 @@ class SqlArchive:
             "JOIN platforms p ON p.id = c.platform_id WHERE m.id IN ({params})",
             ids,
         )
-        return {row[0]: dict(zip(columns, row, strict=True)) for row in rows}
+        out = {row[0]: dict(zip(columns, row, strict=True)) for row in rows}
+        missing = [id_ for id_ in ids if id_ not in out]
+        if missing and self.segments is not None:
+            cold = self.cold(connection).messages_by_id(missing)
+            if cold:
+                info = self._conversation_info(
+                    connection, {m["conversation_id"] for m in cold.values()}
+                )
+                for id_, m in cold.items():
+                    row = m.row
+                    out[id_] = {
+                        "id": id_, "message_id": row["external_id"], "sent_at": row["sent_at"],
+                        "utc_offset": row["utc_offset"], "sender_role": row["sender_role"],
+                        "msgtype": row["msgtype"], "text": row["text"],
+                        "recalled_at": row["recalled_at"], **info[row["conversation_id"]],
+                    }  # fmt: skip
+        return out
+
+    @staticmethod
+    def _conversation_info(connection: Connection, pks: set[int]) -> dict[int, dict[str, Any]]:
+        """The conversation fields a message row carries, by conversation id."""
+        rows = select_in(
+            connection,
+            "SELECT c.id, c.external_id, p.code, c.department_id, c.state FROM conversations c "
+            "JOIN platforms p ON p.id = c.platform_id WHERE c.id IN ({params})",
+            sorted(pks),
+        )
+        return {
+            row[0]: {"conversation_id": row[1], "platform": row[2], "conversation_pk": row[0],
+                     "department_id": row[3], "state": row[4]}
+            for row in rows
+        }  # fmt: skip
 
     def find_conversation(
         self, connection: Connection, external_id: str, platform: str | None
@@ -243,7 +292,9 @@ class SqlArchive:
         if platform:
             sql += f" AND p.code = {mark}"
             params += (platform,)
-        rows = list(connection.exec_driver_sql(sql, params))
+        rows: list[Any] = list(connection.exec_driver_sql(sql, params))
+        if not rows and self.segments is not None:
+            rows = self._cold_message_row(connection, message_id, platform)
         if not rows:
             raise NotFound(f"no message with id '{message_id}'", message_id=message_id)
         if len(rows) > 1:
@@ -256,6 +307,31 @@ class SqlArchive:
             "conversation_pk", "department_id", "state",
         )  # fmt: skip
         return dict(zip(keys, rows[0], strict=True))
+
+    def _cold_message_row(
+        self, connection: Connection, message_id: str, platform: str | None
+    ) -> list[tuple[Any, ...]]:
+        """``message_row``'s columns for a cold message with this platform id."""
+        cold = self.cold(connection)
+        platforms = {
+            int(row[0]): str(row[1])
+            for row in connection.exec_driver_sql("SELECT id, code FROM platforms")
+        }
+        out = []
+        for platform_id, code in platforms.items():
+            if platform and code != platform:
+                continue
+            found = cold.find_external(platform_id, [message_id])
+            if message_id not in found:
+                continue
+            m = found[message_id]
+            cold.ciphertexts([m], platforms)
+            info = self._conversation_info(connection, {m["conversation_id"]})
+            c = info[m["conversation_id"]]
+            out.append((m["id"], m["external_id"], code, c["conversation_id"], m["ciphertext"],
+                        m["key_id"], m["text"], c["conversation_pk"], c["department_id"],
+                        c["state"]))  # fmt: skip
+        return out
 
     def vault_entry(
         self, connection: Connection, message_pk: int, start: int
@@ -330,7 +406,29 @@ class SqlArchive:
             .where(m.c.conversation_id == conversation_pk)
             .order_by(m.c.id)
         )
-        return [dict(row) for row in connection.execute(query).mappings()]
+        out = [dict(row) for row in connection.execute(query).mappings()]
+        if out or self.segments is None:
+            return out
+        cold = self.cold(connection)
+        messages = cold.messages([conversation_pk])
+        senders = {
+            row[0]: (row[1], row[2])
+            for row in select_in(
+                connection,
+                "SELECT id, external_id, name FROM participants WHERE id IN ({params})",
+                sorted({cm["sender_id"] for cm in messages if cm["sender_id"] is not None}),
+            )
+        }
+        for cm in messages:
+            sender_id, sender_name = senders.get(cm["sender_id"], (None, None))
+            out.append({
+                "id": cm["id"], "message_id": cm["external_id"], "sent_at": cm["sent_at"],
+                "utc_offset": cm["utc_offset"], "sender_role": cm["sender_role"],
+                "sender_id": sender_id, "sender_name": sender_name, "msgtype": cm["msgtype"],
+                "kind": cm["kind"], "text": cm["text"], "recalled_at": cm["recalled_at"],
+                "payload": cm["payload"],
+            })  # fmt: skip
+        return out
 
     def agents_of(self, connection: Connection, conversation_pk: int) -> list[dict[str, Any]]:
         """The agents who served in a conversation."""
@@ -406,8 +504,35 @@ class SqlArchive:
             query = query.join(c, c.c.id == tables.messages.c.conversation_id).where(
                 self._in_scope(scope)
             )
-        out = []
+        counts: dict[int, int] = {}
         for days, count in connection.execute(query):
-            stamp = time.strftime("%Y-%m-%d", time.gmtime(int(days) * 86_400))
-            out.append((stamp, int(count)))
-        return out
+            counts[int(days)] = counts.get(int(days), 0) + int(count)
+        # Cold messages: the id holds the send time (store.ids), the block the conversation.
+        mark = "?" if self.dialect == "sqlite" else "%s"
+        cold_sql = (
+            "SELECT m.id FROM cold_messages m JOIN cold_blocks b ON b.id = m.block_id "
+            "JOIN conversations c ON c.id = b.conversation_id WHERE {where}"
+        )
+        where, params = self._scope_sql(scope, mark)
+        for (message_id,) in connection.exec_driver_sql(cold_sql.format(where=where), params):
+            bucket = (int(message_id) // 4096 + shift) // 86_400_000
+            counts[bucket] = counts.get(bucket, 0) + 1
+        return [
+            (time.strftime("%Y-%m-%d", time.gmtime(bucket * 86_400)), count)
+            for bucket, count in sorted(counts.items())
+        ]
+
+    @staticmethod
+    def _scope_sql(scope: Scope | None, mark: str) -> tuple[str, tuple[Any, ...]]:
+        """A scope as a plain-SQL condition on ``conversations c``."""
+        if scope is None:
+            return "1 = 1", ()
+        departments, conversations = scope
+        parts, params = [], []
+        if departments:
+            parts.append(f"c.department_id IN ({','.join([mark] * len(departments))})")
+            params.extend(sorted(departments))
+        if conversations:
+            parts.append(f"c.id IN ({','.join([mark] * len(conversations))})")
+            params.extend(sorted(conversations))
+        return (" OR ".join(parts) if parts else "1 = 0"), tuple(params)

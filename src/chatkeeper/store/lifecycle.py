@@ -306,9 +306,30 @@ def query_matches(
             message_ids,
         )
     }
+    found |= {  # cold messages: their block names the conversation (no key needed)
+        row[0]
+        for row in select_in(
+            connection,
+            "SELECT DISTINCT b.conversation_id FROM cold_messages m JOIN cold_blocks b"
+            " ON b.id = m.block_id WHERE m.id IN ({params})",
+            message_ids,
+        )
+    }
     return found if within is None else found & set(within)
 
 
 def count_conversations(connection: Connection) -> int:
     """How many conversations are stored."""
     return int(connection.execute(select(func.count()).select_from(conversations)).scalar_one())
+
+
+def ended_at(connection: Connection, pks: Sequence[int]) -> dict[int, int]:
+    """Each conversation's service date (end), epoch milliseconds."""
+    return {
+        int(row[0]): int(row[1])
+        for row in select_in(
+            connection,
+            "SELECT id, ended_at FROM conversations WHERE id IN ({params})",
+            sorted(set(pks)),
+        )
+    }

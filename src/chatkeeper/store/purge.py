@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 
 from chatkeeper.search import filter_token
 from chatkeeper.store.bulk import CHUNK, insert_many, select_in
+from chatkeeper.store.cold import ColdStore
 from chatkeeper.store.ledger import MESSAGES_LOG
 from chatkeeper.store.search import ConversationMeta, SearchIndex, document
 from chatkeeper.store.tables import (
@@ -174,9 +175,11 @@ def _metas(connection: Connection, pks: Sequence[int]) -> dict[int, Conversation
     }
 
 
-def message_rows(connection: Connection, pks: Sequence[int]) -> list[tuple[Any, ...]]:
+def message_rows(
+    connection: Connection, pks: Sequence[int], cold: ColdStore | None = None
+) -> list[tuple[Any, ...]]:
     """``(id, conversation, text, sender role, agent, ledger index)`` of the conversations'
-    messages, in id order."""
+    messages, hot and (given ``cold``) cold, in id order."""
     rows = list(
         select_in(
             connection,
@@ -185,8 +188,13 @@ def message_rows(connection: Connection, pks: Sequence[int]) -> list[tuple[Any, 
             sorted(set(pks)),
         )
     )
+    if cold is not None:
+        rows.extend(tuple(m.row[c] for c in _ROW) for m in cold.messages(pks))
     rows.sort(key=lambda row: row[0])
     return rows
+
+
+_ROW = ("id", "conversation_id", "text", "sender_role", "agent_id", "ledger_index")
 
 
 def _indexed_tags(
@@ -217,14 +225,17 @@ def _indexed_tags(
 
 
 def index_documents(
-    connection: Connection, pks: Sequence[int], rows: Sequence[tuple[Any, ...]] | None = None
+    connection: Connection,
+    pks: Sequence[int],
+    rows: Sequence[tuple[Any, ...]] | None = None,
+    cold: ColdStore | None = None,
 ) -> list[tuple[int, str]]:
     """The ``(message id, document)`` the index holds for every message of the conversations:
     derived as ``store.search.rebuild`` derives it, with, on SQLite, only the tags the index
     holds for it (:func:`_indexed_tags`)."""
     metas = _metas(connection, pks)
     if rows is None:
-        rows = message_rows(connection, pks)
+        rows = message_rows(connection, pks, cold)
     if connection.dialect.name != "sqlite" or not any(m.tag_ids for m in metas.values()):
         return [(row[0], document(row[2], metas[row[1]], row[3], row[4], row[1])) for row in rows]
     held = _indexed_tags(connection, {pk: m for pk, m in metas.items() if m.tag_ids})
@@ -238,16 +249,20 @@ def index_documents(
     return out
 
 
-def unindex(connection: Connection, index: SearchIndex, pks: Sequence[int]) -> int:
+def unindex(
+    connection: Connection, index: SearchIndex, pks: Sequence[int], cold: ColdStore | None = None
+) -> int:
     """Remove the conversations' messages from the search index; how many."""
-    documents = index_documents(connection, pks)
+    documents = index_documents(connection, pks, cold=cold)
     index.remove(connection, documents)
     return len(documents)
 
 
-def reindex(connection: Connection, index: SearchIndex, pks: Sequence[int]) -> int:
+def reindex(
+    connection: Connection, index: SearchIndex, pks: Sequence[int], cold: ColdStore | None = None
+) -> int:
     """Add the conversations' messages to the search index again; how many."""
-    documents = index_documents(connection, pks)
+    documents = index_documents(connection, pks, cold=cold)
     index.add(connection, documents)
     return len(documents)
 

@@ -26,7 +26,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.dialects.mysql import LONGTEXT
+from sqlalchemy.dialects.mysql import LONGBLOB, LONGTEXT
 
 metadata = MetaData(
     naming_convention={
@@ -192,7 +192,7 @@ messages = Table(
 consent_records = Table(
     "consent_records",
     metadata,
-    Column("message_id", BigInteger, ForeignKey("messages.id"), primary_key=True),
+    Column("message_id", BigInteger, primary_key=True, autoincrement=False),
     Column("conversation_id", Integer, ForeignKey("conversations.id"), nullable=False),
     Column("participant_id", Integer, ForeignKey("participants.id")),
     Column("decision", String(16), nullable=False),
@@ -205,7 +205,7 @@ consent_records = Table(
 recall_events = Table(
     "recall_events",
     metadata,
-    Column("message_id", BigInteger, ForeignKey("messages.id"), primary_key=True),
+    Column("message_id", BigInteger, primary_key=True, autoincrement=False),
     Column("platform_id", SmallInteger, nullable=False),
     Column("target_external_id", String(ID), nullable=False),
     Index(None, "platform_id", "target_external_id"),
@@ -239,7 +239,7 @@ pii_vault = Table(
     "pii_vault",
     metadata,
     Column("id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True),
-    Column("message_id", BigInteger, ForeignKey("messages.id")),
+    Column("message_id", BigInteger),
     Column("conversation_id", Integer, ForeignKey("conversations.id")),
     Column("customer_id", Integer, ForeignKey("customers.id")),
     Column("pii_type", String(32), nullable=False),
@@ -437,7 +437,7 @@ access_grant_conversations = Table(
 message_risks = Table(
     "message_risks",
     metadata,
-    Column("message_id", BigInteger, ForeignKey("messages.id"), primary_key=True),
+    Column("message_id", BigInteger, primary_key=True, autoincrement=False),
     Column("conversation_id", Integer, ForeignKey("conversations.id"), nullable=False),
     Column("level", SmallInteger, nullable=False),
     Column("categories", String(NAME), nullable=False),
@@ -608,5 +608,72 @@ purged_leaves = Table(
     Column("log_id", SmallInteger, primary_key=True, autoincrement=False),
     Column("ledger_index", BigInteger, primary_key=True, autoincrement=False),
     Column("certificate_id", Integer, ForeignKey("deletion_certificates.id"), nullable=False),
+    **_MYSQL,
+)
+
+# -- cold storage (migration 0007) -----------------------------------------------------------
+#
+# A conversation in cold storage has no rows in ``messages``: its records are one *block* in a
+# segment file of the blob store (``chatkeeper.lifecycle.segments``), compressed with the
+# segment's dictionary and sealed under the conversation's data key. Rows that name a message by
+# id (vault entries, risk marks, recalls, consents; migration 0007 dropped their foreign keys to
+# ``messages``) and its index entries stay where they are; the ids do not change.
+
+# The zstd dictionaries segments are compressed with (trained on masked records only).
+cold_dictionaries = Table(
+    "cold_dictionaries",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("data", LargeBinary().with_variant(LONGBLOB(), "mysql", "mariadb"), nullable=False),
+    Column("samples", Integer, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    **_MYSQL,
+)
+
+# Every segment file the blob store holds for this archive.
+cold_segments = Table(
+    "cold_segments",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("dictionary_id", BigInteger, nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("blocks", Integer, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    **_MYSQL,
+)
+
+# One conversation's block in a segment: where it is, its SHA-256, the message ids it holds.
+# ``state`` is ``live``, or ``thawed`` once the conversation went back to the hot tables (the
+# block is dead but stays in its file until a purge of the conversation rewrites the segment).
+cold_blocks = Table(
+    "cold_blocks",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("conversation_id", Integer, ForeignKey("conversations.id"), nullable=False),
+    Column("segment_id", String(ID), ForeignKey("cold_segments.id"), nullable=False),
+    Column("byte_offset", BigInteger, nullable=False),
+    Column("byte_length", BigInteger, nullable=False),
+    Column("records", Integer, nullable=False),
+    Column("sha256", LargeBinary(32), nullable=False),
+    Column("first_message_id", BigInteger, nullable=False),
+    Column("last_message_id", BigInteger, nullable=False),
+    Column("key_id", String(64), nullable=False),
+    Column("state", String(8), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Index(None, "conversation_id"),
+    Index(None, "segment_id"),
+    **_MYSQL,
+)
+
+# Each cold message's block, and a 47-bit hash of ``(platform id, external id)`` for look-ups
+# by the platform's message id (duplicates at ingest, ``unmask``): the whole per-message cost
+# of a cold message in the database.
+cold_messages = Table(
+    "cold_messages",
+    metadata,
+    Column("id", MESSAGE_ID, primary_key=True, autoincrement=False),
+    Column("block_id", Integer, nullable=False),
+    Column("ext_hash", BigInteger, nullable=False),
+    Index(None, "ext_hash"),
     **_MYSQL,
 )

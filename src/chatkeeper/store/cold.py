@@ -1,0 +1,740 @@
+"""Cold storage in the archive: conversations moved out of the hot tables into segment blocks.
+
+A cold conversation has no rows in ``messages``. Its records are one block of a segment file in
+the blob store (``chatkeeper.lifecycle.segments``): framed, compressed with the segment's zstd
+dictionary and sealed (AES-256-GCM or SM4, the archive's suite) under the conversation's own
+data key, so the purge that destroys that key shreds the block in every copy. The database keeps
+where each block is (``cold_blocks``) and, per message, its block and a 47-bit hash of its
+platform id (``cold_messages``) for look-ups by id; index entries, vault entries and ledger
+leaves do not move and keep the message's id.
+
+**A record** is one message row (docs/lifecycle.md, "Cold records")::
+
+    varint len | JSON array of the row's readable columns | varint len | bytes | rest
+
+where the bytes and the rest depend on the record's *form*: the encrypted original's header
+(suite, key id, nonces) and its plaintext, from which :func:`chatkeeper.crypto.reseal` remakes
+the very ciphertext the ledger leaf committed to (form 1; form 2 also leaves out the SHA-256 of
+the masked text the original records, which the row's text gives back); the ciphertext as it
+was (form 3, should it not be remade); nothing (form 0: no original). Storing the plaintext
+inside the sealed block instead of the ciphertext is what lets zstd compress it.
+
+Everything here runs on the caller's connection inside the caller's transaction, except the
+segment files, which are written before the transaction commits (an abandoned file is an
+orphan that :meth:`ColdStore.sweep` removes) and rewritten only after a purge committed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from sqlalchemy.engine import Connection
+
+from chatkeeper.crypto import DataKey, decrypt, encrypt, reseal, split
+from chatkeeper.errors import StoreError
+from chatkeeper.lifecycle import (
+    IndexEntry,
+    LocalSegmentStore,
+    RecordCodec,
+    SegmentDictionary,
+    train_dictionary,
+)
+from chatkeeper.lifecycle.segments import SegmentWriter
+from chatkeeper.store import ids
+from chatkeeper.store.bulk import insert_many, select_in
+from chatkeeper.store.keys import KeyStore, KeyUnavailable
+
+#: The columns of a message row, as ``messages`` holds them (``store.writer.MESSAGE_COLUMNS``).
+COLUMNS = (
+    "id", "conversation_id", "platform_id", "external_id", "sent_at", "utc_offset",
+    "sender_role", "sender_id", "agent_id", "msgtype", "kind", "text", "recalled_at", "payload",
+    "raw", "ingest_run_id", "ciphertext", "key_id", "ledger_index",
+)  # fmt: skip
+# The readable columns a record's JSON array holds, in order (conversation id: the block's).
+_META = (
+    "id", "platform_id", "external_id", "sent_at", "utc_offset", "sender_role", "sender_id",
+    "agent_id", "msgtype", "kind", "text", "recalled_at", "payload", "raw", "ingest_run_id",
+    "key_id", "ledger_index",
+)  # fmt: skip
+_SENT_AT = _META.index("sent_at")
+FORM_NONE, FORM_SEALED, FORM_SEALED_DIGEST, FORM_VERBATIM = 0, 1, 2, 3
+# ``{"s":"<44 base64 characters>","m":"<64 hex digits>"`` opens every original (store.original).
+_DIGEST_AT = len(b'{"s":"') + 44 + len(b'","m":"')
+_DIGEST_END = _DIGEST_AT + 64
+LIVE, THAWED = "live", "thawed"
+_DICTIONARY_SAMPLES = 20_000
+_SYNTHETIC_SAMPLES = 4_000
+_MIN_REAL_SAMPLES = 2_000
+
+
+def ext_hash(platform_id: int, external_id: str) -> int:
+    """The 47-bit look-up hash of a message's platform id (fits every backend's BIGINT, and
+    SQLite stores it in six bytes)."""
+    digest = hashlib.blake2b(f"{platform_id}\x00{external_id}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") >> 17
+
+
+def block_context(conversation_pk: int, first: int, last: int, records: int) -> bytes:
+    """What a block's seal authenticates besides its bytes: which conversation and messages
+    it holds, so that no block can stand in for another."""
+    return f"chatkeeper.cold/v1:{conversation_pk}:{first}:{last}:{records}".encode()
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while value >= 0x80:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def _read_varint(data: bytes, position: int) -> tuple[int, int]:
+    value = shift = 0
+    while True:
+        if position >= len(data) or shift > 35:
+            raise ValueError("a length runs past the end of the record")
+        byte = data[position]
+        position += 1
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if byte < 0x80:
+            return value, position
+
+
+def masked_digest(text: str | None) -> bytes:
+    """The hex SHA-256 of a row's readable text (``store.original.masked_digest``)."""
+    return hashlib.sha256((text or "").encode()).hexdigest().encode()
+
+
+def encode_record(row: dict[str, Any], plaintext: bytes | None, key: DataKey | None) -> bytes:
+    """One message row as a cold record; ``plaintext`` is its decrypted original (``None``
+    without one), ``key`` the data key it was encrypted under."""
+    meta = [row[name] for name in _META]
+    if row["sent_at"] == ids.sent_at_ms(row["id"]):
+        meta[_SENT_AT] = None  # the id says it
+    blob = row["ciphertext"]
+    form, binary, rest = FORM_NONE, b"", b""
+    if blob is not None:
+        blob = bytes(blob)
+        form, binary = FORM_VERBATIM, blob
+        if plaintext is not None and key is not None:
+            header, _ = split(blob)
+            context = _context(row)
+            if reseal(header, plaintext, key, context) == blob:
+                form, binary, rest = FORM_SEALED, header, plaintext
+                digest = masked_digest(row["text"])
+                if (
+                    plaintext[_DIGEST_AT:_DIGEST_END] == digest
+                    and plaintext[_DIGEST_END:][:1] == b'"'
+                ):
+                    form, rest = (
+                        FORM_SEALED_DIGEST,
+                        plaintext[:_DIGEST_AT] + plaintext[_DIGEST_END:],
+                    )
+    meta.append(form)
+    encoded = orjson.dumps(meta)
+    return _varint(len(encoded)) + encoded + _varint(len(binary)) + binary + rest
+
+
+def _context(row: dict[str, Any]) -> bytes:
+    """The context a message's original is encrypted with: its platform and message id."""
+    return f"{row['platform']}:{row['external_id']}".encode()
+
+
+@dataclass(slots=True)
+class ColdMessage:
+    """A message read from a block: its row (``COLUMNS``; ``ciphertext`` only when asked for)
+    and its original's plaintext (``None`` without one or when kept verbatim)."""
+
+    row: dict[str, Any]
+    original: bytes | None = None
+    header: bytes | None = field(default=None, repr=False)
+
+    def __getitem__(self, name: str) -> Any:
+        return self.row[name]
+
+
+def decode_record(data: bytes, conversation_pk: int) -> ColdMessage:
+    """A cold record back as a message row (``ciphertext`` left ``None``: see
+    :meth:`ColdStore.ciphertexts`)."""
+    length, position = _read_varint(data, 0)
+    meta = orjson.loads(data[position : position + length])
+    position += length
+    size, position = _read_varint(data, position)
+    binary = bytes(data[position : position + size])
+    rest = bytes(data[position + size :])
+    form = meta.pop()
+    row = dict(zip(_META, meta, strict=True))
+    row["conversation_id"] = conversation_pk
+    if row["sent_at"] is None:
+        row["sent_at"] = ids.sent_at_ms(row["id"])
+    row["ciphertext"] = None
+    message = ColdMessage(row)
+    if form == FORM_VERBATIM:
+        row["ciphertext"] = binary
+    elif form in (FORM_SEALED, FORM_SEALED_DIGEST):
+        if form == FORM_SEALED_DIGEST:
+            rest = rest[:_DIGEST_AT] + masked_digest(row["text"]) + rest[_DIGEST_AT:]
+        message.original, message.header = rest, binary
+    return message
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """A ``cold_blocks`` row."""
+
+    id: int
+    conversation_id: int
+    segment_id: str
+    offset: int
+    length: int
+    records: int
+    sha256: bytes
+    first_message_id: int
+    last_message_id: int
+    key_id: str
+    state: str
+
+    @property
+    def entry(self) -> IndexEntry:
+        """The block as the segment reader's index entry."""
+        return IndexEntry(str(self.conversation_id), self.offset, self.length, self.records,
+                          self.sha256)  # fmt: skip
+
+
+_BLOCK_COLUMNS = (
+    "id",
+    "conversation_id",
+    "segment_id",
+    "byte_offset",
+    "byte_length",
+    "records",
+    "sha256",
+    "first_message_id",
+    "last_message_id",
+    "key_id",
+    "state",
+)
+_SELECT_BLOCKS = f"SELECT {', '.join(_BLOCK_COLUMNS)} FROM cold_blocks"
+
+
+@dataclass(slots=True)
+class ArchiveResult:
+    """What one :meth:`ColdStore.archive` call moved."""
+
+    segments: list[str] = field(default_factory=list)
+    conversations: int = 0
+    messages: int = 0
+    bytes: int = 0
+
+
+class ColdStore:
+    """Cold blocks on one connection: read, archive, thaw, drop; segments in ``segments``."""
+
+    def __init__(
+        self,
+        connection: Connection,
+        segments: LocalSegmentStore,
+        keys: Callable[[], KeyStore],
+    ) -> None:
+        self.connection = connection
+        self.segments = segments
+        self._key_store = keys
+        self._keys: dict[str, DataKey] = {}
+
+    # -- which conversations and messages are cold ---------------------------------------------
+
+    def blocks_of(self, conversation_pks: Iterable[int], *, thawed: bool = False) -> list[Block]:
+        """The live blocks (and dead ones with ``thawed``) of the conversations, oldest first."""
+        state = "" if thawed else f" AND state = '{LIVE}'"
+        rows = select_in(
+            self.connection,
+            f"{_SELECT_BLOCKS} WHERE conversation_id IN ({{params}})" + state,
+            sorted(set(conversation_pks)),
+        )
+        return sorted((_block(row) for row in rows), key=lambda b: b.id)
+
+    def blocks_by_id(self, block_ids: Iterable[int]) -> dict[int, Block]:
+        """Blocks by their ids."""
+        rows = select_in(
+            self.connection,
+            f"{_SELECT_BLOCKS} WHERE id IN ({{params}})",
+            sorted(set(block_ids)),
+        )
+        return {block.id: block for block in map(_block, rows)}
+
+    def cold_conversations(self, conversation_pks: Iterable[int]) -> set[int]:
+        """Which of the conversations have live blocks."""
+        return {
+            int(row[0])
+            for row in select_in(
+                self.connection,
+                "SELECT DISTINCT conversation_id FROM cold_blocks WHERE state = 'live' "
+                "AND conversation_id IN ({params})",
+                sorted(set(conversation_pks)),
+            )
+        }
+
+    def block_ids_of_messages(self, message_ids: Iterable[int]) -> dict[int, int]:
+        """``message id -> block id`` for the messages that are cold."""
+        return {
+            int(row[0]): int(row[1])
+            for row in select_in(
+                self.connection,
+                "SELECT id, block_id FROM cold_messages WHERE id IN ({params})",
+                sorted(set(message_ids)),
+            )
+        }
+
+    def has_any(self) -> bool:
+        """Whether anything at all is cold (most archives under 30 days old: nothing)."""
+        row = self.connection.exec_driver_sql("SELECT id FROM cold_blocks LIMIT 1").first()
+        return row is not None
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def _key(self, key_id: str) -> DataKey:
+        key = self._keys.get(key_id)
+        if key is None:
+            found = self._key_store().by_id([key_id])
+            if key_id not in found:
+                raise StoreError(f"the data key {key_id} of a cold block is not in the key store")
+            key = self._keys[key_id] = found[key_id]
+        return key
+
+    def read(self, blocks: Sequence[Block]) -> Iterator[tuple[Block, list[ColdMessage]]]:
+        """Each block with its messages, in id order (one ranged read per block)."""
+        by_segment: dict[str, list[Block]] = {}
+        for block in blocks:
+            by_segment.setdefault(block.segment_id, []).append(block)
+        for segment_id, group in sorted(by_segment.items()):
+            with self.segments.open(segment_id) as reader:
+                for block in sorted(group, key=lambda b: b.offset):
+                    key = self._key(block.key_id)
+                    context = block_context(block.conversation_id, block.first_message_id,
+                                            block.last_message_id, block.records)  # fmt: skip
+                    records = reader.read_entry(block.entry, _opener(key, context))
+                    yield block, [decode_record(r, block.conversation_id) for r in records]
+
+    def messages(self, conversation_pks: Iterable[int]) -> list[ColdMessage]:
+        """Every cold message of the conversations, in id order."""
+        out = [m for _, messages in self.read(self.blocks_of(conversation_pks)) for m in messages]
+        out.sort(key=lambda m: m.row["id"])
+        return out
+
+    def messages_by_id(self, message_ids: Iterable[int]) -> dict[int, ColdMessage]:
+        """The cold messages among ``message_ids``."""
+        wanted = self.block_ids_of_messages(message_ids)
+        if not wanted:
+            return {}
+        blocks = list(self.blocks_by_id(set(wanted.values())).values())
+        out: dict[int, ColdMessage] = {}
+        for _, messages in self.read(blocks):
+            out.update((m.row["id"], m) for m in messages if m.row["id"] in wanted)
+        return out
+
+    def find_external(
+        self, platform_id: int, external_ids: Iterable[str]
+    ) -> dict[str, ColdMessage]:
+        """The cold messages of one platform with these platform ids (hashes matched, then
+        confirmed against the records)."""
+        wanted = {ext_hash(platform_id, e): e for e in set(external_ids)}
+        rows = list(
+            select_in(
+                self.connection,
+                "SELECT id, block_id, ext_hash FROM cold_messages WHERE ext_hash IN ({params})",
+                sorted(wanted),
+            )
+        )
+        if not rows:
+            return {}
+        names = set(wanted.values())
+        blocks = list(self.blocks_by_id({int(row[1]) for row in rows}).values())
+        out: dict[str, ColdMessage] = {}
+        for _, messages in self.read(blocks):
+            for m in messages:
+                if m.row["platform_id"] == platform_id and m.row["external_id"] in names:
+                    out[m.row["external_id"]] = m
+        return out
+
+    def ciphertexts(self, messages: Iterable[ColdMessage], platforms: dict[int, str]) -> None:
+        """Remake each message's ciphertext (``row["ciphertext"]``) from its original."""
+        for m in messages:
+            if m.header is None or m.original is None or m.row["ciphertext"] is not None:
+                continue
+            row = m.row
+            context = f"{platforms[row['platform_id']]}:{row['external_id']}".encode()
+            row["ciphertext"] = reseal(m.header, m.original, self._key(row["key_id"]), context)
+
+    # -- moving in -------------------------------------------------------------------------
+
+    def dictionary(self, samples: Callable[[], Iterable[bytes]], now: int) -> SegmentDictionary:
+        """The archive's segment dictionary, trained (and stored) the first time it is needed."""
+        row = self.connection.exec_driver_sql(
+            "SELECT data FROM cold_dictionaries ORDER BY created_at DESC, id DESC LIMIT 1"
+        ).first()
+        if row is not None:
+            return SegmentDictionary.from_bytes(bytes(row[0]))
+        sample = list(samples())
+        count = len(sample)
+        if count < _MIN_REAL_SAMPLES:
+            sample.extend(synthetic_samples(_SYNTHETIC_SAMPLES))
+        trained = train_dictionary(sample)
+        insert_many(
+            self.connection,
+            "cold_dictionaries",
+            ("id", "data", "samples", "created_at"),
+            [(trained.id, trained.data, count, now)],
+        )
+        return trained
+
+    def archive_segment(
+        self, prefix: str, conversation_pks: Sequence[int], now: int, *, max_bytes: int
+    ) -> tuple[int, ArchiveResult]:
+        """Move conversations from the front of ``conversation_pks`` into one new segment
+        (named ``prefix-<random>``) until it reaches ``max_bytes``; ``(how many of the
+        conversations were taken, what moved)``. Conversations no longer ``active`` are
+        skipped. Their hot rows go, their state becomes ``archived``, in this transaction."""
+        pks = list(conversation_pks)
+        refs = self._refs(pks)
+        owners = {pk: ("conversation", ref) for pk, ref, _ in refs}
+        active = [pk for pk, _, state in refs if state == "active"]
+        result = ArchiveResult()
+        if not active:
+            return len(pks), result
+        block_keys = self._key_store().data_keys(owners[pk] for pk in active)
+        dictionary = self.dictionary(lambda: self._samples(active), now)
+        taken, segment_id, size, moved, messages = self._write_segment(
+            prefix, active, dictionary, now, max_bytes,
+            {pk: block_keys[owners[pk]] for pk in active},
+        )  # fmt: skip
+        consumed = pks.index(active[taken - 1]) + 1 if taken else 0
+        if moved:
+            self._set_state(moved, "archived", now)
+            result.segments.append(segment_id)
+            result.conversations, result.messages, result.bytes = len(moved), messages, size
+        return consumed, result
+
+    def _refs(self, pks: Sequence[int]) -> list[tuple[int, str, str]]:
+        """``(pk, key owner reference, state)`` of the conversations, in the order given."""
+        found = {
+            int(row[0]): (f"{row[1]}:{row[2]}", str(row[3]))
+            for row in select_in(
+                self.connection,
+                "SELECT c.id, p.code, c.external_id, c.state FROM conversations c "
+                "JOIN platforms p ON p.id = c.platform_id WHERE c.id IN ({params})",
+                sorted(set(pks)),
+            )
+        }
+        return [(pk, *found[pk]) for pk in pks if pk in found]
+
+    def _set_state(self, pks: Sequence[int], state: str, now: int) -> None:
+        mark = "?" if self._qmark else "%s"
+        for start in range(0, len(pks), 900):
+            chunk = pks[start : start + 900]
+            self.connection.exec_driver_sql(
+                f"UPDATE conversations SET state = {mark}, updated_at = {mark} "
+                f"WHERE id IN ({','.join([mark] * len(chunk))})",
+                (state, now, *chunk),
+            )
+
+    def hot_rows(self, conversation_pks: Sequence[int]) -> list[dict[str, Any]]:
+        """The conversations' hot message rows (``COLUMNS`` and ``platform``), in conversation
+        and id order."""
+        columns = ", ".join(f"m.{c}" for c in COLUMNS)
+        rows = select_in(
+            self.connection,
+            f"SELECT {columns}, p.code FROM messages m JOIN platforms p ON p.id = m.platform_id "
+            "WHERE m.conversation_id IN ({params})",
+            sorted(set(conversation_pks)),
+        )
+        out = [dict(zip((*COLUMNS, "platform"), row, strict=True)) for row in rows]
+        out.sort(key=lambda r: (r["conversation_id"], r["id"]))
+        return out
+
+    def _samples(self, pks: Sequence[int]) -> Iterator[bytes]:
+        """Readable (masked) records of the first conversations, to train a dictionary on."""
+        count = 0
+        for start in range(0, len(pks), 200):
+            for row in self.hot_rows(pks[start : start + 200]):
+                yield encode_record(row, None, None)
+                count += 1
+            if count >= _DICTIONARY_SAMPLES:
+                return
+
+    def _next_block_id(self) -> int:
+        row = self.connection.exec_driver_sql("SELECT MAX(id) FROM cold_blocks").first()
+        return int(row[0] or 0) + 1 if row else 1
+
+    def _write_segment(
+        self,
+        prefix: str,
+        pks: Sequence[int],
+        dictionary: SegmentDictionary,
+        now: int,
+        max_bytes: int,
+        block_key: dict[int, DataKey],
+    ) -> tuple[int, str, int, list[int], int]:
+        """Write one segment from the front of ``pks``; ``(conversations taken, segment id,
+        size, conversations moved, messages)``."""
+        next_block = self._next_block_id()
+        segment_id = f"{prefix}-{secrets.token_hex(4)}"
+        codec = RecordCodec(dictionary)
+        blocks: list[tuple[Any, ...]] = []
+        cold_rows: list[tuple[int, int, int]] = []
+        hot: list[int] = []
+        taken = 0
+
+        def fill(writer: SegmentWriter) -> None:
+            nonlocal taken
+            for start in range(0, len(pks), 100):
+                chunk = pks[start : start + 100]
+                rows = self.hot_rows(chunk)
+                by_conversation: dict[int, list[dict[str, Any]]] = {}
+                for row in rows:
+                    by_conversation.setdefault(int(row["conversation_id"]), []).append(row)
+                for pk in chunk:
+                    taken += 1
+                    messages = by_conversation.get(pk)
+                    if not messages:
+                        continue
+                    records = [self._record(row) for row in messages]
+                    first, last = messages[0]["id"], messages[-1]["id"]
+                    key = block_key[pk]
+                    context = block_context(pk, first, last, len(records))
+                    entry = writer.add(str(pk), records, _sealer(key, context))
+                    block_id = next_block + len(blocks)
+                    blocks.append((block_id, pk, segment_id, entry.offset, entry.length,
+                                   entry.records, entry.sha256, first, last, key.key_id, LIVE,
+                                   now))  # fmt: skip
+                    cold_rows.extend(
+                        (row["id"], block_id, ext_hash(row["platform_id"], row["external_id"]))
+                        for row in messages
+                    )
+                    hot.append(pk)
+                    if writer.position >= max_bytes:
+                        return
+                del rows, by_conversation
+
+        info = self.segments.write_with(segment_id, dictionary, fill, codec=codec)
+        if not blocks:
+            self.segments.remove(segment_id)
+            return taken, segment_id, 0, [], 0
+        try:
+            insert_many(self.connection, "cold_segments",
+                        ("id", "dictionary_id", "size", "blocks", "created_at"),
+                        [(segment_id, dictionary.id, info.size, len(blocks), now)])  # fmt: skip
+            insert_many(self.connection, "cold_blocks", (*_BLOCK_COLUMNS, "created_at"), blocks)
+            insert_many(self.connection, "cold_messages", ("id", "block_id", "ext_hash"),
+                        cold_rows)  # fmt: skip
+            for start in range(0, len(hot), 500):
+                chunk = hot[start : start + 500]
+                marks = ",".join(["?" if self._qmark else "%s"] * len(chunk))
+                self.connection.exec_driver_sql(
+                    f"DELETE FROM messages WHERE conversation_id IN ({marks})", tuple(chunk)
+                )
+        except BaseException:
+            self.segments.remove(segment_id, missing_ok=True)
+            raise
+        return taken, segment_id, info.size, hot, len(cold_rows)
+
+    @property
+    def _qmark(self) -> bool:
+        return self.connection.dialect.paramstyle == "qmark"
+
+    def _record(self, row: dict[str, Any]) -> bytes:
+        blob = row["ciphertext"]
+        if blob is None or row["key_id"] is None:
+            return encode_record(row, None, None)
+        key = self._key(str(row["key_id"]))
+        plaintext = decrypt(bytes(blob), key, _context(row))
+        return encode_record(row, plaintext, key)
+
+    # -- moving out ------------------------------------------------------------------------
+
+    def thaw(self, conversation_pks: Iterable[int], now: int) -> int:
+        """Bring the conversations back to the hot tables (a late message, taking a value
+        offline): their messages inserted into ``messages`` with their ciphertexts remade,
+        the blocks marked thawed (dead, until a purge rewrites their segment), the state back
+        to ``active``; how many messages."""
+        blocks = self.blocks_of(conversation_pks)
+        if not blocks:
+            return 0
+        platforms = {
+            int(row[0]): str(row[1])
+            for row in self.connection.exec_driver_sql("SELECT id, code FROM platforms")
+        }
+        messages = [m for _, ms in self.read(blocks) for m in ms]
+        self.ciphertexts(messages, platforms)
+        messages.sort(key=lambda m: m.row["id"])
+        insert_many(
+            self.connection, "messages", COLUMNS,
+            [tuple(m.row[c] for c in COLUMNS) for m in messages],
+        )  # fmt: skip
+        self._forget([m.row["id"] for m in messages])
+        self.connection.exec_driver_sql(
+            "UPDATE cold_blocks SET state = 'thawed' WHERE id IN ({})".format(
+                ",".join(str(b.id) for b in blocks)
+            )
+        )
+        pks = sorted({b.conversation_id for b in blocks})
+        mark = "?" if self._qmark else "%s"
+        self.connection.exec_driver_sql(
+            f"UPDATE conversations SET state = 'active', updated_at = {mark} "
+            f"WHERE state = 'archived' AND id IN ({','.join([mark] * len(pks))})",
+            (now, *pks),
+        )
+        return len(messages)
+
+    def _forget(self, message_ids: Sequence[int]) -> None:
+        mark = "?" if self._qmark else "%s"
+        for start in range(0, len(message_ids), 900):
+            chunk = message_ids[start : start + 900]
+            self.connection.exec_driver_sql(
+                f"DELETE FROM cold_messages WHERE id IN ({','.join([mark] * len(chunk))})",
+                tuple(chunk),
+            )
+
+    def drop(self, conversation_pks: Iterable[int], message_ids: Sequence[int]) -> set[str]:
+        """Forget every block (live or thawed) of the conversations and their messages' rows;
+        the segments to rewrite once this transaction commits (:meth:`compact`)."""
+        blocks = self.blocks_of(conversation_pks, thawed=True)
+        self._forget(message_ids)
+        if blocks:
+            self.connection.exec_driver_sql(
+                "DELETE FROM cold_blocks WHERE id IN ({})".format(
+                    ",".join(str(b.id) for b in blocks)
+                )
+            )
+        return {b.segment_id for b in blocks}
+
+    # -- segments --------------------------------------------------------------------------
+
+    def stale_segments(self) -> list[str]:
+        """Segments whose file holds blocks the database no longer lists (a purge committed,
+        its rewrite not yet done)."""
+        rows = self.connection.exec_driver_sql(
+            "SELECT s.id FROM cold_segments s LEFT JOIN cold_blocks b ON b.segment_id = s.id "
+            "GROUP BY s.id, s.blocks HAVING COUNT(b.id) < s.blocks ORDER BY s.id"
+        )
+        return [str(row[0]) for row in rows]
+
+    def compact(self, segment_id: str, now: int) -> str | None:
+        """Rewrite a segment without the blocks the database no longer lists, as a new segment
+        (the blocks it keeps move there, byte for byte); the old segment's id, whose file the
+        caller removes once this transaction commits (``None`` if nothing was to be done)."""
+        rows = select_in(
+            self.connection, f"{_SELECT_BLOCKS} WHERE segment_id IN ({{params}})", [segment_id]
+        )
+        kept = sorted((_block(row) for row in rows), key=lambda b: b.offset)
+        listed = self.connection.exec_driver_sql(
+            "SELECT blocks FROM cold_segments WHERE id = {}".format("?" if self._qmark else "%s"),
+            (segment_id,),
+        ).first()
+        if listed is None or int(listed[0]) == len(kept):
+            return None
+        mark = "?" if self._qmark else "%s"
+        if kept:
+            new_id = "-".join([*segment_id.split("-")[:2], secrets.token_hex(4)])
+            info = self.segments.copy_without(
+                segment_id, new_id, [str(b.conversation_id) for b in kept]
+            )
+            try:
+                insert_many(self.connection, "cold_segments",
+                            ("id", "dictionary_id", "size", "blocks", "created_at"),
+                            [(new_id, info.dictionary_id, info.size, len(kept), now)])  # fmt: skip
+                moved = {entry.conversation_id: entry for entry in info.entries}
+                self.connection.exec_driver_sql(
+                    f"UPDATE cold_blocks SET segment_id = {mark}, byte_offset = {mark}, "
+                    f"byte_length = {mark} WHERE id = {mark}",
+                    [(new_id, moved[str(b.conversation_id)].offset,
+                      moved[str(b.conversation_id)].length, b.id) for b in kept],
+                )  # fmt: skip
+            except BaseException:
+                self.segments.remove(new_id, missing_ok=True)
+                raise
+        self.connection.exec_driver_sql(
+            f"DELETE FROM cold_segments WHERE id = {mark}", (segment_id,)
+        )
+        return segment_id
+
+    def sweep(self, older_than_s: float = 3600.0) -> list[str]:
+        """Remove segment files the database does not list (a write whose transaction rolled
+        back, a rewrite's old file) once they are ``older_than_s`` seconds old; their ids."""
+        listed = set(self.segment_rows())
+        removed = []
+        cutoff = time.time() - older_than_s
+        for segment_id in self.segments.segment_ids():
+            if segment_id in listed:
+                continue
+            path = self.segments.path(segment_id)
+            try:
+                if path.stat().st_mtime > cutoff:
+                    continue
+            except FileNotFoundError:
+                continue
+            self.segments.remove(segment_id, missing_ok=True)
+            removed.append(segment_id)
+        return removed
+
+    def segment_rows(self) -> dict[str, tuple[int, int]]:
+        """``segment id -> (size, blocks)`` of every segment the database lists."""
+        rows = self.connection.exec_driver_sql("SELECT id, size, blocks FROM cold_segments")
+        return {str(r[0]): (int(r[1]), int(r[2])) for r in rows}
+
+
+def _opener(key: DataKey, context: bytes) -> Callable[[str, bytes], bytes]:
+    def unseal(_: str, sealed: bytes) -> bytes:
+        return decrypt(sealed, key, context)
+
+    return unseal
+
+
+def _sealer(key: DataKey, context: bytes) -> Callable[[str, bytes], bytes]:
+    def seal(_: str, data: bytes) -> bytes:
+        return encrypt(data, key, context)
+
+    return seal
+
+
+def _block(row: Sequence[Any]) -> Block:
+    return Block(int(row[0]), int(row[1]), str(row[2]), int(row[3]), int(row[4]), int(row[5]),
+                 bytes(row[6]), int(row[7]), int(row[8]), str(row[9]), str(row[10]))  # fmt: skip
+
+
+def synthetic_samples(count: int) -> list[bytes]:
+    """Records of generated demo messages (no customer's data), to train a dictionary when the
+    archive has too few of its own."""
+    from chatkeeper.demo import generate_records
+    from chatkeeper.privacy.analyzer import default_analyzer
+    from chatkeeper.privacy.operators import apply, mask_value
+
+    analyzer = default_analyzer()
+    out = []
+    for number, record in enumerate(generate_records(count, seed=20261128)):
+        text = record.get("text")
+        if text:  # masked as stored: the generator's made-up people look like real ones
+            findings = analyzer.analyze(text)
+            record["text"] = apply(text, findings, lambda f, value: mask_value(f.type, value))
+        row = {
+            "id": number, "platform_id": 1, "external_id": record.get("message_id", ""),
+            "sent_at": None, "utc_offset": 480, "sender_role": record.get("sender_role", ""),
+            "sender_id": None, "agent_id": None, "msgtype": record.get("msgtype", "text"),
+            "kind": "message", "text": record.get("text"), "recalled_at": None,
+            "payload": None, "raw": None, "ingest_run_id": 1, "key_id": None,
+            "ledger_index": number, "ciphertext": None,
+        }  # fmt: skip
+        out.append(encode_record(row, None, None))
+    return out
+
+
+def no_keys() -> KeyStore:
+    """The key loader of a store opened without keys."""
+    raise KeyUnavailable("reading cold storage needs the key-encryption key; none is loaded")
