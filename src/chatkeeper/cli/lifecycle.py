@@ -107,7 +107,7 @@ def run(
     console.print(
         f"as of {summary['as_of']} (policy v{summary['policy_version']}): {verb}"
         f" {summary['to_recycle_bin']} to the recycle bin, {summary['purged']} purged,"
-        f" {summary['archived']} due for cold storage; {summary['held']} held by a legal hold,"
+        f" {summary['archived']} to cold storage; {summary['held']} held by a legal hold,"
         f" {summary['kept_by_floor']} kept by a statutory floor",
         highlight=False,
     )
@@ -118,6 +118,13 @@ def run(
     console.print(table)
     if summary.get("certificate"):
         console.print(f"deletion certificate {summary['certificate']} written")
+    cold = summary.get("cold")
+    if cold and cold["conversations"]:
+        console.print(
+            f"cold storage: {cold['conversations']} conversations, {cold['messages']} messages"
+            f" into {cold['segments']} segments ({cold['bytes'] / 1_048_576:.1f} MiB)",
+            highlight=False,
+        )
 
 
 @lifecycle_app.command("status")

@@ -18,7 +18,17 @@ Typical use::
     text = decrypt(blob, key, context=message_id)
 """
 
-from chatkeeper.crypto.envelope import Header, decrypt, encrypt, peek, reseal, split
+from chatkeeper.crypto.envelope import (
+    Header,
+    decrypt,
+    derived_nonces,
+    encrypt,
+    header_prefix,
+    peek,
+    reseal,
+    split,
+    subkey,
+)
 from chatkeeper.crypto.environment import EnvironmentKek
 from chatkeeper.crypto.errors import CryptoError
 from chatkeeper.crypto.kek import KeyEncryptionKey, WrappedHeader, peek_wrapped, rewrap
@@ -43,8 +53,10 @@ __all__ = [
     "WrappedHeader",
     "create_key_file",
     "decrypt",
+    "derived_nonces",
     "encrypt",
     "generate_data_key",
+    "header_prefix",
     "open_kms",
     "peek",
     "peek_wrapped",
@@ -52,4 +64,5 @@ __all__ = [
     "reseal",
     "rewrap",
     "split",
+    "subkey",
 ]

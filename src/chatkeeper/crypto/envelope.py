@@ -11,7 +11,10 @@ into another row does not decrypt there.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass
+from functools import lru_cache
 
 from chatkeeper.crypto.errors import CiphertextMalformed, DecryptionFailed, KeyMismatch
 from chatkeeper.crypto.keys import DataKey
@@ -43,21 +46,60 @@ class _Parsed:
     sealed: bytes
 
 
-def encrypt(plaintext: bytes, key: DataKey, context: bytes = b"") -> bytes:
+def encrypt(
+    plaintext: bytes, key: DataKey, context: bytes = b"", *, derived: bool = False
+) -> bytes:
     """Encrypt ``plaintext`` under ``key``; ``context`` must be given again to decrypt.
 
     ``context`` is authenticated but not stored: pass what identifies the row the blob belongs to
     (for a message original, its message id).
+
+    With ``derived`` the nonces are not random but :func:`derived_nonces` of the key, header,
+    context and plaintext (a synthetic IV, as in SIV modes): the same inputs give the same blob,
+    different plaintexts different nonces, so a nonce never meets two plaintexts. Cold storage
+    then keeps a message's plaintext alone and remakes its blob; a reader cannot tell the two
+    kinds apart and decrypts both the same way.
     """
     suite = suite_named(key.suite)
-    nonces = suite.new_nonces()
-    header = (
-        MAGIC
-        + bytes((VERSION, suite.suite_id))
-        + length_prefixed(encode_id(key.key_id, "data key id"))
-        + nonces
-    )
+    prefix = header_prefix(key)
+    if derived:
+        nonces = derived_nonces(key, prefix, context, plaintext, suite.nonce_size)
+    else:
+        nonces = suite.new_nonces()
+    header = prefix + nonces
     return header + suite.seal(key.material, nonces, plaintext, header + context)
+
+
+def subkey(key: DataKey, purpose: bytes) -> bytes:
+    """A 32-byte key for ``purpose`` derived from a data key (HMAC-SHA256 as a PRF), so that
+    the data key's own material serves one algorithm only; gone when the data key is."""
+    return hmac.new(key.material, b"chatkeeper.subkey.v1\x00" + purpose, hashlib.sha256).digest()
+
+
+def derived_nonces(
+    key: DataKey, prefix: bytes, context: bytes, plaintext: bytes, size: int
+) -> bytes:
+    """The nonces :func:`encrypt` uses with ``derived``: HMAC-SHA256 under the key's ``siv``
+    subkey of the header before the nonces, the context's length and bytes, and the plaintext."""
+    mac = hmac.new(subkey(key, b"siv"), prefix, hashlib.sha256)
+    mac.update(len(context).to_bytes(4, "big") + context)
+    mac.update(plaintext)
+    digest = mac.digest()
+    while len(digest) < size:  # pragma: no cover - no suite needs more than 32 bytes
+        digest += hashlib.sha256(digest).digest()
+    return digest[:size]
+
+
+def header_prefix(key: DataKey) -> bytes:
+    """The header bytes before the nonces for a blob under ``key``."""
+    return _prefix(key.key_id, key.suite)
+
+
+@lru_cache(maxsize=4096)
+def _prefix(key_id: str, suite_name: str) -> bytes:
+    suite = suite_named(suite_name)
+    key = length_prefixed(encode_id(key_id, "data key id"))
+    return MAGIC + bytes((VERSION, suite.suite_id)) + key
 
 
 def decrypt(blob: bytes, key: DataKey, context: bytes = b"") -> bytes:
@@ -108,17 +150,16 @@ def reseal(header: bytes, plaintext: bytes, key: DataKey, context: bytes = b"") 
     the ciphertext on read; never call this with a plaintext other than the one first sealed
     with these nonces (reusing a nonce for other data breaks GCM).
     """
-    parsed = _parse(header + b"\x00" * 64)
-    if parsed.header.key_id != key.key_id or parsed.header.suite != key.suite:
+    prefix = header_prefix(key)
+    suite = suite_named(key.suite)
+    if not header.startswith(prefix) or len(header) != len(prefix) + suite.nonce_size:
+        needs = peek(header + bytes(64)).key_id if header.startswith(MAGIC) else "?"
         raise KeyMismatch(
-            f"header needs data key {parsed.header.key_id} ({parsed.header.suite}); "
-            f"data key {key.key_id} ({key.suite}) was supplied",
-            needs=parsed.header.key_id,
+            f"header needs data key {needs}; data key {key.key_id} ({key.suite}) was supplied",
+            needs=needs,
             supplied=key.key_id,
         )
-    if len(parsed.header_bytes) != len(header):
-        raise CiphertextMalformed("a ciphertext header has bytes after its nonces")
-    return header + parsed.suite.seal(key.material, parsed.nonces, plaintext, header + context)
+    return header + suite.seal(key.material, header[len(prefix) :], plaintext, header + context)
 
 
 def peek(blob: bytes) -> Header:

@@ -40,6 +40,9 @@ def length_prefixed(raw: bytes) -> bytes:
     return bytes((len(raw),)) + raw
 
 
+_ID_BYTES = re.compile(rb"[\x21-\x7e]+")  # printable ASCII, no space
+
+
 class Reader:
     """Reads fields front to back from ``data``; raises :class:`CiphertextMalformed` at the end."""
 
@@ -82,7 +85,7 @@ class Reader:
     def ident(self) -> str:
         """A length-prefixed id."""
         raw = self.take(self.byte())
-        if not raw or not all(0x21 <= b <= 0x7E for b in raw):
+        if _ID_BYTES.fullmatch(raw) is None:
             raise CiphertextMalformed(f"{self._what} has an invalid id field")
         return raw.decode("ascii")
 

@@ -22,13 +22,13 @@ from typing import Any, NamedTuple
 from chatkeeper.crypto import DataKey, KeyEncryptionKey, encrypt, generate_data_key
 from chatkeeper.domain import CanonicalMessage, SenderRole
 from chatkeeper.ingest.pipeline import Batch
-from chatkeeper.ledger import new_salt
 from chatkeeper.privacy.analyzer import default_analyzer
 from chatkeeper.privacy.findings import Finding, KnownValues, PiiType
 from chatkeeper.privacy.normalise import canonical_value
 from chatkeeper.privacy.operators import LABELS, Operator, apply, mask_value, replacer
 from chatkeeper.store import original as original_record
 from chatkeeper.store.ledger import message_leaf
+from chatkeeper.store.original import SALT_PLACEHOLDER, derived_salt
 from chatkeeper.store.prepared import SEALED_FIELDS, NewKey, StorableMessage, VaultEntry
 
 BLIND_INDEX_BYTES = 16
@@ -58,7 +58,6 @@ class Sensitive(NamedTuple):
 
     original: bytes  # JSON of the original text, raw record, payload and sender name
     values: list[tuple[str, int | None, int | None, str, bytes]]  # type, start, end, value, blind
-    salt: bytes  # of the ledger's commitment to the content (also inside ``original``)
     content: str | None  # the original text, committed to by the ledger leaf
 
 
@@ -138,9 +137,8 @@ class ProtectStep:
             )  # fmt: skip
         masked_text = apply(text, findings, replace) if text else text
         masked_payload = _mask_payload(record.payload, replace) if record.payload else None
-        salt = new_salt()
-        original = original_record.pack(
-            salt, text, masked_text, record.payload, masked_payload, record.raw, name
+        original = original_record.pack(  # the salt is derived from the key when sealed
+            SALT_PLACEHOLDER, text, masked_text, record.payload, masked_payload, record.raw, name
         )
         masked = record._replace(
             text=masked_text,
@@ -148,7 +146,7 @@ class ProtectStep:
             payload=masked_payload,
             sender_name=mask_value(PiiType.PERSON_NAME, name) if name else record.sender_name,
         )
-        return masked, Sensitive(original, values, salt, text)
+        return masked, Sensitive(original, values, text)
 
 
 class SealStep:
@@ -198,7 +196,11 @@ class SealStep:
                            encrypt(value.encode(), owner_key, context), blind)
                 for kind, start, end, value, blind in sensitive.values
             )  # fmt: skip
-            ciphertext = encrypt(sensitive.original, conversation_key, context)
+            # The salt and the nonces derive from the key (store.original.derived_salt, a
+            # synthetic IV): a cold record need not keep either (docs/lifecycle.md).
+            salt = derived_salt(conversation_key, context)
+            original = original_record.with_salt(sensitive.original, salt)
+            ciphertext = encrypt(original, conversation_key, context, derived=True)
             leaf = message_leaf(
                 platform=p.platform,
                 conversation_id=p.conversation_id,
@@ -208,7 +210,7 @@ class SealStep:
                 key_id=conversation_key.key_id,
                 ciphertext=ciphertext,
                 text=sensitive.content,
-                salt=sensitive.salt,
+                salt=salt,
             )
             # The sealing fields close the tuple: rebuilt directly, cheaper than _replace.
             item.prepared = StorableMessage._make(

@@ -171,7 +171,7 @@ class LocalSegmentStore:
         self._dictionaries[dictionary_id] = found
         return found
 
-    def open(self, segment_id: str) -> SegmentReader:
+    def open(self, segment_id: str, *, lazy: bool = False) -> SegmentReader:
         """A reader for ``segment_id`` (close it, or use it as a context manager)."""
         path = self.path(segment_id)
         try:
@@ -181,7 +181,9 @@ class LocalSegmentStore:
                 f"no segment {segment_id} in {self.directory}", segment_id=segment_id
             ) from None
         try:
-            return SegmentReader(source, segment_id=segment_id, dictionaries=self.dictionary)
+            return SegmentReader(
+                source, segment_id=segment_id, dictionaries=self.dictionary, lazy=lazy
+            )
         except BaseException:
             source.close()
             raise

@@ -185,9 +185,10 @@ class SegmentReader:
     """Reads a segment: checks header, footer and trailer on open, then one read per conversation.
 
     Opening reads the trailer, the header (with the dictionary) and the footer, and verifies
-    their checksums; :meth:`read` then costs one ranged read, a SHA-256, the caller's
-    ``unseal`` and a decompression. Damage raises :class:`SegmentCorrupt` naming the file and
-    the byte offset.
+    their checksums (``lazy``: the footer only when first needed, for callers that keep the
+    index entries themselves, as the archive does in ``cold_blocks``); :meth:`read` then costs
+    one ranged read, a SHA-256, the caller's ``unseal`` and a decompression. Damage raises
+    :class:`SegmentCorrupt` naming the file and the byte offset.
     """
 
     def __init__(
@@ -196,6 +197,7 @@ class SegmentReader:
         *,
         segment_id: str | None = None,
         dictionaries: Dictionaries | None = None,
+        lazy: bool = False,
     ) -> None:
         self.source = source
         self._dictionaries = dictionaries
@@ -203,7 +205,9 @@ class SegmentReader:
         self.name = source.name
         self.segment_id = segment_id or os.path.basename(source.name)
         self.dictionary, self._blocks_start = self._read_header()
-        self.entries: dict[str, IndexEntry] = self._read_footer()
+        self._entries: dict[str, IndexEntry] | None = None
+        if not lazy:
+            self._entries = self._read_footer()
         self._codec: RecordCodec | None = None
 
     def __enter__(self) -> Self:
@@ -217,6 +221,13 @@ class SegmentReader:
         close = getattr(self.source, "close", None)
         if close is not None:
             close()
+
+    @property
+    def entries(self) -> dict[str, IndexEntry]:
+        """The footer index by conversation id (read and checked on first use when lazy)."""
+        if self._entries is None:
+            self._entries = self._read_footer()
+        return self._entries
 
     @property
     def info(self) -> SegmentInfo:

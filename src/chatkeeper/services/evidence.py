@@ -126,6 +126,8 @@ def export_evidence(
 def _entries(
     ctx: Context, conn: Any, conversation: dict[str, Any]
 ) -> tuple[list[dict[str, Any]], str, int, dict[str, Any] | None]:
+    """Each message's bundle entry (hot or cold, in id order), the newest checkpoint's note
+    and size, and the anchor section."""
     row = conn.exec_driver_sql(
         f"SELECT size, note FROM ledger_checkpoints WHERE log_id = {MESSAGES_LOG} "
         "ORDER BY size DESC"
@@ -141,15 +143,16 @@ def _entries(
     platform, external = conversation["platform"], conversation["conversation_id"]
     mark = "?" if ctx.archive.dialect == "sqlite" else "%s"
     rows = conn.exec_driver_sql(
-        "SELECT m.ledger_index, m.external_id, m.sent_at, m.sender_role, m.ciphertext, m.text "
-        "FROM messages m JOIN conversations c ON c.id = m.conversation_id "
+        "SELECT m.id, m.ledger_index, m.external_id, m.sent_at, m.sender_role, m.ciphertext, "
+        "m.text FROM messages m JOIN conversations c ON c.id = m.conversation_id "
         f"JOIN platforms p ON p.id = c.platform_id WHERE p.code = {mark} "
         f"AND c.external_id = {mark} AND m.ledger_index IS NOT NULL "
         f"AND m.ciphertext IS NOT NULL AND m.ledger_index < {mark} ORDER BY m.id",
         (platform, external, size),
-    )
+    ).all()
+    rows = sorted([*rows, *_cold_rows(ctx, conn, platform, external, size)], key=lambda r: r[0])
     entries = []
-    for index, message, sent_at, role, blob, text in rows:
+    for _, index, message, sent_at, role, blob, text in rows:
         blob = bytes(blob)
         key_id = peek(blob).key_id
         key = ctx.keys(conn).by_id([key_id])[key_id]
@@ -172,6 +175,31 @@ def _entries(
             ],
         })  # fmt: skip
     return entries, note, size, _anchor(conn, store, size, algorithm)
+
+
+def _cold_rows(
+    ctx: Context, conn: Any, platform: str, external: str, size: int
+) -> list[tuple[Any, ...]]:
+    """The conversation's cold messages as the query of hot ones gives them (id, leaf index,
+    message id, time, role, ciphertext, text), their ciphertexts remade as they were stored."""
+    if ctx.archive.segments is None:
+        return []
+    pk = int(ctx.archive.find_conversation(conn, external, platform)["id"])
+    cold = ctx.archive.cold(conn)
+    messages = cold.messages([pk])
+    if not messages:
+        return []
+    platforms = {
+        int(r[0]): str(r[1]) for r in conn.exec_driver_sql("SELECT id, code FROM platforms")
+    }
+    cold.ciphertexts(messages, platforms)
+    return [
+        (m["id"], m["ledger_index"], m["external_id"], m["sent_at"], m["sender_role"],
+         m["ciphertext"], m["text"])
+        for m in messages
+        if m["ledger_index"] is not None and m["ciphertext"] is not None
+        and m["ledger_index"] < size
+    ]  # fmt: skip
 
 
 def _anchor(conn: Any, store: SqlNodeStore, size: int, algorithm: Any) -> dict[str, Any] | None:

@@ -6,6 +6,11 @@ committed root, checks every signed checkpoint's signature and root, the consist
 checkpoint with the next, and every anchor receipt against the checkpoint it anchors. A message
 whose key was destroyed (purged) is reported as purged, not as tampering: its leaf reveals nothing
 and the tree still verifies.
+
+Cold messages (``chatkeeper.store.cold``) are checked as hot ones: segment by segment, a page of
+blocks at a time, every block ``cold_blocks`` lists (live or thawed) must match its SHA-256, and
+the messages of the live ones, their ciphertexts remade, are recomputed leaf by leaf. A segment
+file missing or damaged, or a block that does not open, is a finding, and verification goes on.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import chain
 from typing import Any
 
 from chatkeeper.crypto import decrypt, peek
@@ -29,13 +35,16 @@ from chatkeeper.ledger import (
     verify_consistency,
 )
 from chatkeeper.ledger.anchor import open_anchor
+from chatkeeper.lifecycle import SegmentReader
+from chatkeeper.lifecycle.errors import SegmentCorrupt, SegmentError, SegmentNotInStore
 from chatkeeper.services.authz import authorize
 from chatkeeper.services.context import Context
 from chatkeeper.services.keyring import VERIFIER_KEY_FILE, key_folder
 from chatkeeper.store import original as original_record
 from chatkeeper.store.audit import audit_leaf
-from chatkeeper.store.bulk import insert_many
-from chatkeeper.store.keys import KeyDestroyed
+from chatkeeper.store.bulk import insert_many, select_in
+from chatkeeper.store.cold import LIVE, Block, ColdMessage, ColdStore
+from chatkeeper.store.keys import KeyDestroyed, KeyUnavailable
 from chatkeeper.store.ledger import (
     AUDIT_LOG,
     LOG_NAMES,
@@ -46,13 +55,16 @@ from chatkeeper.store.ledger import (
 
 Progress = Callable[[int], None]
 _CHUNK = 2000
+_BLOCKS = 1000  # cold blocks read per page (a segment is opened again for each)
 
 
 @dataclass(frozen=True, slots=True)
 class Finding:
     """One difference between what is stored and what the ledger committed to."""
 
-    kind: str  # message_altered, leaf_missing, message_missing, node_altered, root_mismatch, ...
+    # message_altered, leaf_missing, message_missing, node_altered, root_mismatch, ...,
+    # segment_missing, segment_corrupt, segment_unreadable, block_unreadable
+    kind: str
     target: str
     detail: str
 
@@ -174,14 +186,152 @@ def _message_rows(conn: Any) -> Iterator[tuple[Any, ...]]:
     )
 
 
+def _cold_rows(ctx: Context, conn: Any, report: VerifyReport) -> Iterator[tuple[Any, ...]]:
+    """The cold messages as :func:`_message_rows` gives the hot ones, their ciphertexts remade,
+    one segment and one page of blocks at a time; every block listed (live or thawed) must
+    match its SHA-256, and what cannot be read is added to the report's findings."""
+    if ctx.archive.segments is None:
+        return
+    cold = ctx.archive.cold(conn)
+    if not cold.has_any():
+        return
+    platforms = {
+        int(row[0]): str(row[1]) for row in conn.exec_driver_sql("SELECT id, code FROM platforms")
+    }
+    segment_ids = [
+        str(row[0])
+        for row in conn.exec_driver_sql(
+            "SELECT DISTINCT segment_id FROM cold_blocks ORDER BY segment_id"
+        )
+    ]
+    for segment_id in segment_ids:
+        reader = _open_segment(cold, segment_id, report)
+        if reader is None:
+            continue
+        with reader:
+            for blocks in _block_pages(cold, segment_id):
+                for block in blocks:
+                    if block.state != LIVE:  # dead, but still in the file
+                        _check_bytes(reader, block, report)
+                live = [block for block in blocks if block.state == LIVE]
+                conversations = {
+                    int(row[0]): str(row[1])
+                    for row in select_in(
+                        conn,
+                        "SELECT id, external_id FROM conversations WHERE id IN ({params})",
+                        sorted({block.conversation_id for block in live}),
+                    )
+                }
+                for block, messages in _live_blocks(cold, reader, live, platforms, report):
+                    conversation = conversations[block.conversation_id]
+                    for m in messages:
+                        yield (m["ledger_index"], m["external_id"], m["sent_at"],
+                               m["sender_role"], m["ciphertext"], m["text"], conversation,
+                               platforms[m["platform_id"]])  # fmt: skip
+
+
+def _open_segment(cold: ColdStore, segment_id: str, report: VerifyReport) -> SegmentReader | None:
+    """A reader of the segment; ``None`` and a finding naming it if it cannot be opened."""
+    try:
+        return cold.segments.open(segment_id)
+    except SegmentError as exc:
+        mark = "?" if cold.connection.dialect.paramstyle == "qmark" else "%s"
+        blocks, messages = cold.connection.exec_driver_sql(
+            f"SELECT COUNT(*), SUM(records) FROM cold_blocks WHERE segment_id = {mark} "
+            f"AND state = '{LIVE}'",
+            (segment_id,),
+        ).one()
+        finding = _segment_finding(segment_id, exc)
+        report.findings.append(
+            Finding(finding.kind, finding.target, f"{finding.detail}; the {int(messages or 0)} "
+                    f"messages of its {int(blocks)} live blocks cannot be checked")
+        )  # fmt: skip
+        return None
+
+
+def _segment_finding(segment_id: str, exc: SegmentError) -> Finding:
+    """What a segment that cannot be read is reported as."""
+    target = f"segment {segment_id}"
+    if isinstance(exc, SegmentNotInStore):
+        return Finding("segment_missing", target, "its file is not in the blob store")
+    if isinstance(exc, SegmentCorrupt):
+        return Finding("segment_corrupt", target, exc.message)  # names the file and the offset
+    return Finding("segment_unreadable", target, exc.message)
+
+
+def _block_pages(cold: ColdStore, segment_id: str) -> Iterator[list[Block]]:
+    """Every block ``cold_blocks`` lists in the segment (live or thawed), in file order, a
+    page of at most ``_BLOCKS`` at a time."""
+    mark = "?" if cold.connection.dialect.paramstyle == "qmark" else "%s"
+    after = -1
+    while True:
+        page = cold.connection.exec_driver_sql(
+            f"SELECT id, byte_offset FROM cold_blocks WHERE segment_id = {mark} "
+            f"AND byte_offset > {mark} ORDER BY byte_offset LIMIT {_BLOCKS}",
+            (segment_id, after),
+        ).all()
+        if not page:
+            return
+        found = cold.blocks_by_id(int(row[0]) for row in page)
+        yield sorted(found.values(), key=lambda block: block.offset)
+        after = int(page[-1][1])
+
+
+def _live_blocks(
+    cold: ColdStore,
+    reader: SegmentReader,
+    blocks: list[Block],
+    platforms: dict[int, str],
+    report: VerifyReport,
+) -> Iterator[tuple[Block, list[ColdMessage]]]:
+    """Each live block (in file order) with its messages, ciphertexts remade; a block that
+    cannot be read is a finding (none if its key was destroyed: purged), and reading goes on
+    with the next one."""
+    pending = blocks
+    while pending:
+        done = 0
+        try:
+            for block, messages in cold.read(pending):  # file order too: one segment
+                cold.ciphertexts(messages, platforms)
+                done += 1
+                yield block, messages
+            return
+        except KeyUnavailable:
+            raise
+        except SegmentError as exc:
+            report.findings.append(_segment_finding(pending[done].segment_id, exc))
+        except ChatKeeperError as exc:
+            failed = pending[done]
+            if not isinstance(exc, KeyDestroyed):
+                detail = exc.message
+                if isinstance(exc, CryptoError):
+                    detail = ("it does not open under its data key as the conversation and "
+                              "messages cold_blocks lists")  # fmt: skip
+                report.findings.append(
+                    Finding("block_unreadable", f"segment {failed.segment_id} block {failed.id}",
+                            detail)
+                )  # fmt: skip
+            _check_bytes(reader, failed, report)
+        pending = pending[done + 1 :]
+
+
+def _check_bytes(reader: SegmentReader, block: Block, report: VerifyReport) -> None:
+    """Check a block's bytes against its length and SHA-256 (no key needed)."""
+    try:
+        reader.read_block(block.entry)
+    except SegmentCorrupt as exc:
+        report.findings.append(_segment_finding(block.segment_id, exc))
+
+
 def _check_messages(
     ctx: Context, conn: Any, store: SqlNodeStore, report: VerifyReport, progress: Progress | None
 ) -> dict[int, bytes]:
-    """Recompute every message's leaf; returns the stored leaf hashes by index."""
+    """Recompute every message's leaf, hot and cold; returns the stored leaf hashes by index."""
     leaves = store.leaf_hashes(list(range(report.size))) if report.size else {}
     seen: set[int] = set()
     keys: dict[str, Any] = {}
-    for count, row in enumerate(_message_rows(conn), start=1):
+    rows = chain(_message_rows(conn), _cold_rows(ctx, conn, report))
+    for count, row in enumerate(rows, start=1):
         index, message, blob, platform = row[0], row[1], row[4], row[7]
         target = f"{platform}:{message}"
         report.messages += 1

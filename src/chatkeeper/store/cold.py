@@ -4,7 +4,7 @@ A cold conversation has no rows in ``messages``. Its records are one block of a 
 the blob store (``chatkeeper.lifecycle.segments``): framed, compressed with the segment's zstd
 dictionary and sealed (AES-256-GCM or SM4, the archive's suite) under the conversation's own
 data key, so the purge that destroys that key shreds the block in every copy. The database keeps
-where each block is (``cold_blocks``) and, per message, its block and a 47-bit hash of its
+where each block is (``cold_blocks``) and, per message, its block and a 31-bit hash of its
 platform id (``cold_messages``) for look-ups by id; index entries, vault entries and ledger
 leaves do not move and keep the message's id.
 
@@ -26,6 +26,7 @@ orphan that :meth:`ColdStore.sweep` removes) and rewritten only after a purge co
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import secrets
 import time
@@ -36,7 +37,15 @@ from typing import Any
 import orjson
 from sqlalchemy.engine import Connection
 
-from chatkeeper.crypto import DataKey, decrypt, encrypt, reseal, split
+from chatkeeper.crypto import (
+    DataKey,
+    decrypt,
+    derived_nonces,
+    encrypt,
+    header_prefix,
+    reseal,
+)
+from chatkeeper.crypto.suites import suite_named
 from chatkeeper.errors import StoreError
 from chatkeeper.lifecycle import (
     IndexEntry,
@@ -49,6 +58,7 @@ from chatkeeper.lifecycle.segments import SegmentWriter
 from chatkeeper.store import ids
 from chatkeeper.store.bulk import insert_many, select_in
 from chatkeeper.store.keys import KeyStore, KeyUnavailable
+from chatkeeper.store.original import derived_salt
 
 #: The columns of a message row, as ``messages`` holds them (``store.writer.MESSAGE_COLUMNS``).
 COLUMNS = (
@@ -63,9 +73,15 @@ _META = (
     "key_id", "ledger_index",
 )  # fmt: skip
 _SENT_AT = _META.index("sent_at")
-FORM_NONE, FORM_SEALED, FORM_SEALED_DIGEST, FORM_VERBATIM = 0, 1, 2, 3
+_ID, _LEAF, _KEY = _META.index("id"), _META.index("ledger_index"), _META.index("key_id")
+# Forms: no original; the ciphertext as it was; 16 + flags for an original kept as plaintext
+# whose ciphertext is remade, the flags saying what was left out because it can be derived.
+FORM_NONE, FORM_VERBATIM, FORM_SEALED = 0, 1, 16
+F_DIGEST, F_SALT, F_NONCE = 1, 2, 4
 # ``{"s":"<44 base64 characters>","m":"<64 hex digits>"`` opens every original (store.original).
-_DIGEST_AT = len(b'{"s":"') + 44 + len(b'","m":"')
+_SALT_AT = len(b'{"s":"')
+_SALT_END = _SALT_AT + 44
+_DIGEST_AT = _SALT_END + len(b'","m":"')
 _DIGEST_END = _DIGEST_AT + 64
 LIVE, THAWED = "live", "thawed"
 _DICTIONARY_SAMPLES = 20_000
@@ -74,10 +90,10 @@ _MIN_REAL_SAMPLES = 2_000
 
 
 def ext_hash(platform_id: int, external_id: str) -> int:
-    """The 47-bit look-up hash of a message's platform id (fits every backend's BIGINT, and
-    SQLite stores it in six bytes)."""
+    """The 31-bit look-up hash of a message's platform id: SQLite stores it in four bytes, and
+    the few messages sharing one are told apart by reading their records."""
     digest = hashlib.blake2b(f"{platform_id}\x00{external_id}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big") >> 17
+    return int.from_bytes(digest, "big") >> 33
 
 
 def block_context(conversation_pk: int, first: int, last: int, records: int) -> bytes:
@@ -113,34 +129,69 @@ def masked_digest(text: str | None) -> bytes:
     return hashlib.sha256((text or "").encode()).hexdigest().encode()
 
 
-def encode_record(row: dict[str, Any], plaintext: bytes | None, key: DataKey | None) -> bytes:
-    """One message row as a cold record; ``plaintext`` is its decrypted original (``None``
-    without one), ``key`` the data key it was encrypted under."""
+def encode_record(
+    row: dict[str, Any],
+    plaintext: bytes | None,
+    key: DataKey | None,
+    previous: dict[str, Any] | None = None,
+) -> bytes:
+    """One message row as a cold record: ``plaintext`` is its decrypted original (``None``
+    without one), ``key`` the data key it was encrypted under, ``previous`` the row before it in
+    the block (its id and ledger index are then written as differences)."""
     meta = [row[name] for name in _META]
     if row["sent_at"] == ids.sent_at_ms(row["id"]):
         meta[_SENT_AT] = None  # the id says it
+    if previous is not None:
+        meta[_ID] = row["id"] - previous["id"]
+        if row["ledger_index"] is not None and previous["ledger_index"] is not None:
+            meta[_LEAF] = row["ledger_index"] - previous["ledger_index"]
+        if row["key_id"] == previous["key_id"]:
+            meta[_KEY] = 0
     blob = row["ciphertext"]
     form, binary, rest = FORM_NONE, b"", b""
     if blob is not None:
         blob = bytes(blob)
         form, binary = FORM_VERBATIM, blob
         if plaintext is not None and key is not None:
-            header, _ = split(blob)
-            context = _context(row)
-            if reseal(header, plaintext, key, context) == blob:
-                form, binary, rest = FORM_SEALED, header, plaintext
-                digest = masked_digest(row["text"])
-                if (
-                    plaintext[_DIGEST_AT:_DIGEST_END] == digest
-                    and plaintext[_DIGEST_END:][:1] == b'"'
-                ):
-                    form, rest = (
-                        FORM_SEALED_DIGEST,
-                        plaintext[:_DIGEST_AT] + plaintext[_DIGEST_END:],
-                    )
+            form, binary, rest = _sealed_form(row, blob, plaintext, key)
     meta.append(form)
     encoded = orjson.dumps(meta)
     return _varint(len(encoded)) + encoded + _varint(len(binary)) + binary + rest
+
+
+def _sealed_form(
+    row: dict[str, Any], blob: bytes, plaintext: bytes, key: DataKey
+) -> tuple[int, bytes, bytes]:
+    """``(form, header or b"", plaintext left)`` of an original that can be remade; verbatim
+    when it cannot."""
+    prefix = header_prefix(key)
+    header = blob[: len(prefix) + suite_named(key.suite).nonce_size]
+    if not blob.startswith(prefix):
+        return FORM_VERBATIM, blob, b""
+    context = _context(row)
+    if reseal(header, plaintext, key, context) != blob:
+        return FORM_VERBATIM, blob, b""
+    flags, kept = 0, plaintext
+    if header == prefix + derived_nonces(
+        key, prefix, context, plaintext, len(header) - len(prefix)
+    ):
+        flags |= F_NONCE
+        header = b""
+    if (
+        kept[_DIGEST_AT:_DIGEST_END] == masked_digest(row["text"])
+        and kept[_DIGEST_END:][:1] == b'"'
+    ):
+        flags |= F_DIGEST
+        kept = kept[:_DIGEST_AT] + kept[_DIGEST_END:]
+    if kept[:_SALT_AT] == b'{"s":"' and kept[_SALT_AT:_SALT_END] == salt_text(key, context):
+        flags |= F_SALT
+        kept = kept[:_SALT_AT] + kept[_SALT_END:]
+    return FORM_SEALED + flags, header, kept
+
+
+def salt_text(key: DataKey, context: bytes) -> bytes:
+    """The base64 text of a message's derived salt (``store.original.derived_salt``)."""
+    return base64.b64encode(derived_salt(key, context))
 
 
 def _context(row: dict[str, Any]) -> bytes:
@@ -150,20 +201,34 @@ def _context(row: dict[str, Any]) -> bytes:
 
 @dataclass(slots=True)
 class ColdMessage:
-    """A message read from a block: its row (``COLUMNS``; ``ciphertext`` only when asked for)
-    and its original's plaintext (``None`` without one or when kept verbatim)."""
+    """A message read from a block: its row (``COLUMNS``; ``ciphertext`` only once
+    :meth:`ColdStore.ciphertexts` remade it, or when it was kept verbatim) and its original's
+    plaintext (``None`` without one or when kept verbatim)."""
 
     row: dict[str, Any]
     original: bytes | None = None
     header: bytes | None = field(default=None, repr=False)
+    flags: int = 0
 
     def __getitem__(self, name: str) -> Any:
         return self.row[name]
 
 
-def decode_record(data: bytes, conversation_pk: int) -> ColdMessage:
-    """A cold record back as a message row (``ciphertext`` left ``None``: see
-    :meth:`ColdStore.ciphertexts`)."""
+def decode_records(records: Sequence[bytes], conversation_pk: int) -> list[ColdMessage]:
+    """A block's records back as message rows; originals still to :func:`restore`."""
+    out: list[ColdMessage] = []
+    previous: dict[str, Any] | None = None
+    for data in records:
+        message = decode_record(data, conversation_pk, previous)
+        previous = message.row
+        out.append(message)
+    return out
+
+
+def decode_record(
+    data: bytes, conversation_pk: int, previous: dict[str, Any] | None = None
+) -> ColdMessage:
+    """One cold record back as a message row (``previous``: the row before it in its block)."""
     length, position = _read_varint(data, 0)
     meta = orjson.loads(data[position : position + length])
     position += length
@@ -172,6 +237,12 @@ def decode_record(data: bytes, conversation_pk: int) -> ColdMessage:
     rest = bytes(data[position + size :])
     form = meta.pop()
     row = dict(zip(_META, meta, strict=True))
+    if previous is not None:
+        row["id"] += previous["id"]
+        if row["ledger_index"] is not None and previous["ledger_index"] is not None:
+            row["ledger_index"] += previous["ledger_index"]
+        if row["key_id"] == 0:
+            row["key_id"] = previous["key_id"]
     row["conversation_id"] = conversation_pk
     if row["sent_at"] is None:
         row["sent_at"] = ids.sent_at_ms(row["id"])
@@ -179,11 +250,28 @@ def decode_record(data: bytes, conversation_pk: int) -> ColdMessage:
     message = ColdMessage(row)
     if form == FORM_VERBATIM:
         row["ciphertext"] = binary
-    elif form in (FORM_SEALED, FORM_SEALED_DIGEST):
-        if form == FORM_SEALED_DIGEST:
-            rest = rest[:_DIGEST_AT] + masked_digest(row["text"]) + rest[_DIGEST_AT:]
-        message.original, message.header = rest, binary
+    elif form >= FORM_SEALED:
+        message.original, message.header, message.flags = rest, binary, form - FORM_SEALED
     return message
+
+
+def restore(message: ColdMessage, key: DataKey, platform: str) -> None:
+    """Put back what a record left out of its original (salt, masked-text digest, nonces)."""
+    flags = message.flags
+    if not flags or message.original is None:
+        return
+    row = message.row
+    context = f"{platform}:{row['external_id']}".encode()
+    kept = message.original
+    if flags & F_SALT:
+        kept = kept[:_SALT_AT] + salt_text(key, context) + kept[_SALT_AT:]
+    if flags & F_DIGEST:
+        kept = kept[:_DIGEST_AT] + masked_digest(row["text"]) + kept[_DIGEST_AT:]
+    if flags & F_NONCE:
+        prefix = header_prefix(key)
+        size = suite_named(key.suite).nonce_size
+        message.header = prefix + derived_nonces(key, prefix, context, kept, size)
+    message.original, message.flags = kept, 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,6 +336,7 @@ class ColdStore:
         self.segments = segments
         self._key_store = keys
         self._keys: dict[str, DataKey] = {}
+        self._platforms: dict[int, str] | None = None
 
     # -- which conversations and messages are cold ---------------------------------------------
 
@@ -315,13 +404,27 @@ class ColdStore:
         for block in blocks:
             by_segment.setdefault(block.segment_id, []).append(block)
         for segment_id, group in sorted(by_segment.items()):
-            with self.segments.open(segment_id) as reader:
+            with self.segments.open(segment_id, lazy=True) as reader:
                 for block in sorted(group, key=lambda b: b.offset):
                     key = self._key(block.key_id)
                     context = block_context(block.conversation_id, block.first_message_id,
                                             block.last_message_id, block.records)  # fmt: skip
                     records = reader.read_entry(block.entry, _opener(key, context))
-                    yield block, [decode_record(r, block.conversation_id) for r in records]
+                    messages = decode_records(records, block.conversation_id)
+                    platforms = self.platforms()
+                    for m in messages:
+                        if m.flags:
+                            restore(m, self._key(m.row["key_id"]), platforms[m.row["platform_id"]])
+                    yield block, messages
+
+    def platforms(self) -> dict[int, str]:
+        """Platform codes by id (read once per store)."""
+        if self._platforms is None:
+            self._platforms = {
+                int(row[0]): str(row[1])
+                for row in self.connection.exec_driver_sql("SELECT id, code FROM platforms")
+            }
+        return self._platforms
 
     def messages(self, conversation_pks: Iterable[int]) -> list[ColdMessage]:
         """Every cold message of the conversations, in id order."""
@@ -505,7 +608,7 @@ class ColdStore:
                     messages = by_conversation.get(pk)
                     if not messages:
                         continue
-                    records = [self._record(row) for row in messages]
+                    records = self._records(messages)
                     first, last = messages[0]["id"], messages[-1]["id"]
                     key = block_key[pk]
                     context = block_context(pk, first, last, len(records))
@@ -549,13 +652,20 @@ class ColdStore:
     def _qmark(self) -> bool:
         return self.connection.dialect.paramstyle == "qmark"
 
-    def _record(self, row: dict[str, Any]) -> bytes:
-        blob = row["ciphertext"]
-        if blob is None or row["key_id"] is None:
-            return encode_record(row, None, None)
-        key = self._key(str(row["key_id"]))
-        plaintext = decrypt(bytes(blob), key, _context(row))
-        return encode_record(row, plaintext, key)
+    def _records(self, rows: Sequence[dict[str, Any]]) -> list[bytes]:
+        """A conversation's rows (id order) as the records of its block."""
+        out = []
+        previous: dict[str, Any] | None = None
+        for row in rows:
+            blob, key_id = row["ciphertext"], row["key_id"]
+            if blob is None or key_id is None:
+                out.append(encode_record(row, None, None, previous))
+            else:
+                key = self._key(str(key_id))
+                plaintext = decrypt(bytes(blob), key, _context(row))
+                out.append(encode_record(row, plaintext, key, previous))
+            previous = row
+        return out
 
     # -- moving out ------------------------------------------------------------------------
 

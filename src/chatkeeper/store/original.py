@@ -9,9 +9,10 @@ A compact JSON object with only what the stored, masked row does not already say
 * ``m`` — SHA-256 (hex) of the masked text stored readable in the row, so that an edit of what
   people read is found by ``ledger verify`` (the ciphertext, and so this hash, is committed to by
   the message's ledger leaf);
-* ``s`` — 32 random bytes (base64), the salt of the ledger's commitment to the original content:
-  kept only here, inside the encryption, so that once the message's key is destroyed its ledger
-  leaf reveals nothing, not even to someone guessing the content.
+* ``s`` — 32 bytes (base64), the salt of the ledger's commitment to the original content: kept
+  only here, inside the encryption, and derived from the conversation's data key
+  (:func:`derived_salt`; random in archives from before cold storage), so that once the key is
+  destroyed its ledger leaf reveals nothing, not even to someone guessing the content.
 
 Most messages carry no personal data, so most originals hold only the salt: the row is the
 original.
@@ -21,9 +22,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 from typing import Any
 
 import orjson
+
+from chatkeeper.crypto import DataKey, subkey
 
 
 def pack(
@@ -49,6 +53,26 @@ def pack(
     if name:
         out["n"] = name
     return orjson.dumps(out)
+
+
+#: The salt a packed original holds until :func:`with_salt` puts the real one in.
+SALT_PLACEHOLDER = bytes(32)
+_SALT_AT, _SALT_END = len(b'{"s":"'), len(b'{"s":"') + 44
+
+
+def with_salt(packed: bytes, salt: bytes) -> bytes:
+    """``packed`` (from :func:`pack`) with its salt replaced by ``salt`` (same length)."""
+    if len(salt) != 32 or packed[:_SALT_AT] != b'{"s":"':
+        raise ValueError("not a packed original, or not a 32-byte salt")
+    return packed[:_SALT_AT] + base64.b64encode(salt) + packed[_SALT_END:]
+
+
+def derived_salt(key: DataKey, context: bytes) -> bytes:
+    """The salt of a message's content commitment, derived from its conversation's data key and
+    its ``platform:message id`` (HMAC-SHA256 under the key's ``salt`` subkey): as secret as a
+    random one while the key lives and unrecoverable once it is destroyed, and cold storage need
+    not keep it."""
+    return hmac.new(subkey(key, b"salt"), context, hashlib.sha256).digest()
 
 
 def masked_digest(masked_text: str | None) -> str:

@@ -665,7 +665,7 @@ cold_blocks = Table(
     **_MYSQL,
 )
 
-# Each cold message's block, and a 47-bit hash of ``(platform id, external id)`` for look-ups
+# Each cold message's block, and a 31-bit hash of ``(platform id, external id)`` for look-ups
 # by the platform's message id (duplicates at ingest, ``unmask``): the whole per-message cost
 # of a cold message in the database.
 cold_messages = Table(
