@@ -57,7 +57,7 @@ from chatkeeper.lifecycle import (
 from chatkeeper.lifecycle.segments import SegmentWriter
 from chatkeeper.store import ids
 from chatkeeper.store.bulk import insert_many, select_in
-from chatkeeper.store.keys import KeyStore, KeyUnavailable
+from chatkeeper.store.keys import KeyStore
 from chatkeeper.store.original import derived_salt
 
 #: The columns of a message row, as ``messages`` holds them (``store.writer.MESSAGE_COLUMNS``).
@@ -87,6 +87,7 @@ LIVE, THAWED = "live", "thawed"
 _DICTIONARY_SAMPLES = 20_000
 _SYNTHETIC_SAMPLES = 4_000
 _MIN_REAL_SAMPLES = 2_000
+_WINDOW = 20_000
 
 
 def ext_hash(platform_id: int, external_id: str) -> int:
@@ -504,20 +505,19 @@ class ColdStore:
         """Move conversations from the front of ``conversation_pks`` into one new segment
         (named ``prefix-<random>``) until it reaches ``max_bytes``; ``(how many of the
         conversations were taken, what moved)``. Conversations no longer ``active`` are
-        skipped. Their hot rows go, their state becomes ``archived``, in this transaction."""
-        pks = list(conversation_pks)
+        skipped. Their hot rows go, their state becomes ``archived``, in this transaction. At
+        most ``_WINDOW`` conversations are considered per call (more would not fit a segment)."""
+        pks = list(conversation_pks[:_WINDOW])
         refs = self._refs(pks)
         owners = {pk: ("conversation", ref) for pk, ref, _ in refs}
         active = [pk for pk, _, state in refs if state == "active"]
         result = ArchiveResult()
         if not active:
             return len(pks), result
-        block_keys = self._key_store().data_keys(owners[pk] for pk in active)
         dictionary = self.dictionary(lambda: self._samples(active), now)
         taken, segment_id, size, moved, messages = self._write_segment(
-            prefix, active, dictionary, now, max_bytes,
-            {pk: block_keys[owners[pk]] for pk in active},
-        )  # fmt: skip
+            prefix, active, dictionary, now, max_bytes, owners
+        )
         consumed = pks.index(active[taken - 1]) + 1 if taken else 0
         if moved:
             self._set_state(moved, "archived", now)
@@ -583,7 +583,7 @@ class ColdStore:
         dictionary: SegmentDictionary,
         now: int,
         max_bytes: int,
-        block_key: dict[int, DataKey],
+        owners: dict[int, tuple[str, str]],
     ) -> tuple[int, str, int, list[int], int]:
         """Write one segment from the front of ``pks``; ``(conversations taken, segment id,
         size, conversations moved, messages)``."""
@@ -600,6 +600,7 @@ class ColdStore:
             for start in range(0, len(pks), 100):
                 chunk = pks[start : start + 100]
                 rows = self.hot_rows(chunk)
+                keys = self._key_store().data_keys(owners[pk] for pk in chunk)
                 by_conversation: dict[int, list[dict[str, Any]]] = {}
                 for row in rows:
                     by_conversation.setdefault(int(row["conversation_id"]), []).append(row)
@@ -610,7 +611,7 @@ class ColdStore:
                         continue
                     records = self._records(messages)
                     first, last = messages[0]["id"], messages[-1]["id"]
-                    key = block_key[pk]
+                    key = keys[owners[pk]]
                     context = block_context(pk, first, last, len(records))
                     entry = writer.add(str(pk), records, _sealer(key, context))
                     block_id = next_block + len(blocks)
@@ -843,8 +844,3 @@ def synthetic_samples(count: int) -> list[bytes]:
         }  # fmt: skip
         out.append(encode_record(row, None, None))
     return out
-
-
-def no_keys() -> KeyStore:
-    """The key loader of a store opened without keys."""
-    raise KeyUnavailable("reading cold storage needs the key-encryption key; none is loaded")
