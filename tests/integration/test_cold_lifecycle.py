@@ -17,7 +17,7 @@ from chatkeeper.domain import Actor
 from chatkeeper.services import Context
 from chatkeeper.services.accounts import add_user
 from chatkeeper.services.conversations import show_conversation
-from chatkeeper.services.holds import create_hold
+from chatkeeper.services.holds import create_hold, held_conversations
 from chatkeeper.services.ingest import ingest_files
 from chatkeeper.services.ledger import verify_ledger
 from chatkeeper.services.lifecycle import run_lifecycle
@@ -131,6 +131,17 @@ class TestGoingCold:
         later = run_lifecycle(world, SYSTEM)
         assert later["cold"]["conversations"] == 1  # old-3, ended 05-20
         assert _states(world)["held"] == "active"  # a held conversation never moves
+
+    def test_a_hold_by_query_covers_cold_conversations(self, world) -> None:
+        """GIVEN old-1 and old-2 cold WHEN a hold is made by a query with a phrase THEN it
+        covers the cold conversation the phrase is in (every backend: MariaDB checks phrases
+        against the text, read from the block) and the job keeps it from the bin a year on."""
+        run_lifecycle(world, SYSTEM)
+        hold = create_hold(world, LEGAL, "order-7", reason="投诉", query='"订单一直没到" old-1')
+        assert held_conversations(world)[hold["id"]] == {_pk(world, "old-1")}
+        world.clock = lambda: _at("2026-06-01T00:00:00+08:00")
+        plan = run_lifecycle(world, SYSTEM, dry_run=True)
+        assert plan["by_rule"]["complaint"]["held"] == 2  # old-1 and "held"
 
     def test_a_dry_run_moves_nothing(self, world) -> None:
         plan = run_lifecycle(world, SYSTEM, dry_run=True)

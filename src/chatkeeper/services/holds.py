@@ -85,7 +85,7 @@ def _kinds(criteria: Mapping[str, Any]) -> list[str]:
 def _covered(ctx: Context, connection: Any, criteria: Mapping[str, Any],
              within: Sequence[int] | None = None) -> set[int]:  # fmt: skip
     node = parse(criteria["query"]) if criteria.get("query") else None
-    return rows.covered(connection, ctx.archive.index, criteria, node, within)
+    return rows.covered(connection, ctx.archive.search_index, criteria, node, within)
 
 
 def _public(ctx: Context, hold: Mapping[str, Any], covered: int | None = None) -> dict[str, Any]:

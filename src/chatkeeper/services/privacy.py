@@ -20,6 +20,7 @@ from chatkeeper.privacy.normalise import canonical_value
 from chatkeeper.privacy.operators import apply
 from chatkeeper.services.authz import Permit, authorize, authorized, check_reach
 from chatkeeper.services.context import Context
+from chatkeeper.services.purge import _compact_segments
 from chatkeeper.services.search import SearchResult, hit
 from chatkeeper.store import original as original_record
 
@@ -208,7 +209,10 @@ def take_offline(
     """Replace a message's original (or one span of it) by its masked form, for good.
 
     The whole message: its ciphertext and every vault entry go. A span: the original is
-    re-encrypted with that span masked, and the vault entries inside the span go.
+    re-encrypted with that span masked, and the vault entries inside the span go. A message in
+    cold storage is thawed first (its conversation is active again); the blocks its
+    conversation was thawed from are cut out of their segments once this commits, so that no
+    copy of the original stays behind.
     """
     if not reason.strip():
         raise SearchError("taking offline needs a reason", field="reason")
@@ -228,6 +232,11 @@ def take_offline(
     ):
         conn = writer.connection
         row = _reached(ctx, actor, permit, conn, message_id, platform)
+        if row["state"] == "archived":  # cold: back to the hot tables, to be changed there
+            writer.thaw([row["conversation_pk"]], ctx.now_ms())
+            row = _reached(ctx, actor, permit, conn, message_id, platform)
+        # Blocks it was thawed from still hold the original: they go with their segment's rewrite.
+        segments = writer.cold.drop([row["conversation_pk"]], []) if writer.cold else set()
         target = f"{row['platform']}:{row['message_id']}"
         if span is None:
             removed = ctx.archive.drop_original(conn, row["id"], None, None)
@@ -251,4 +260,6 @@ def take_offline(
             reason=reason, details={"span": list(span) if span else None, "vault_entries": removed},
             approval_id=permit.approval_id,
         )  # fmt: skip
+    if segments:
+        _compact_segments(ctx, segments)
     return {"message_id": row["message_id"], "span": span, "vault_entries_destroyed": removed}

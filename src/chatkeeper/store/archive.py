@@ -7,8 +7,9 @@ differences stay in ``engine``, the migration and ``store.search``.
 
 from __future__ import annotations
 
+import dataclasses
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -103,7 +104,8 @@ class SqlArchive:
         connection = self.engine.connect().execution_options(write=True)
         with connection, connection.begin():
             keys = KeyStore(connection, self.kek, self.suite) if self.kek else None
-            yield ArchiveWriter(connection, self.index, keys, self.ledger_signer)
+            cold = self.cold(connection) if self.segments is not None else None
+            yield ArchiveWriter(connection, self.index, keys, self.ledger_signer, cold)
 
     def start_run(self, fmt: str, files: list[str], actor: str) -> int:
         """Record the start of an ingest run; returns its id."""
@@ -171,7 +173,15 @@ class SqlArchive:
         return [row[0] for row in select_in(connection, queries[kind], values)]
 
     def search_index(self, connection: Connection, query: IndexQuery) -> IndexResult:
-        """Ask the full-text index."""
+        """Ask the full-text index (with a reader of cold messages' texts, for a backend that
+        checks candidates against the text)."""
+        if self.segments is not None and query.cold_texts is None:
+
+            def cold_texts(message_ids: Sequence[int]) -> dict[int, str | None]:
+                found = self.cold(connection).messages_by_id(message_ids)
+                return {id_: m.row["text"] for id_, m in found.items()}
+
+            query = dataclasses.replace(query, cold_texts=cold_texts)
         try:
             return self.index.search(connection, query)
         except (OperationalError, ProgrammingError) as exc:

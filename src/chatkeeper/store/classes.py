@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 
 from chatkeeper.classify import ConversationClass, combine
 from chatkeeper.store.bulk import insert_many, select_in
+from chatkeeper.store.cold import ColdStore
 from chatkeeper.store.conversations import ConversationState
 from chatkeeper.store.lookups import resolve_names
 from chatkeeper.store.prepared import StorableMessage
@@ -182,9 +183,11 @@ def replace_class(
     conversation_id: int,
     klass: ConversationClass | None,
     risks: dict[int, Any],
+    cold: ColdStore | None = None,
 ) -> bool:
     """Store a conversation's class and risk marks computed afresh (``classify --rerun``);
-    retype and re-index it when its service type changes. Whether the type changed."""
+    retype and re-index it when its service type changes (its messages read from ``cold``
+    when given: the conversation is cold). Whether the type changed."""
     from chatkeeper.store.search import document
 
     old = conversation_meta(connection, conversation_id)
@@ -200,12 +203,19 @@ def replace_class(
                 f" WHERE id = {int(conversation_id)}"
             )
             new = dataclasses.replace(old, service_type_id=new_id)
-            rows = list(
-                connection.exec_driver_sql(
-                    "SELECT id, text, sender_role, agent_id FROM messages"
-                    f" WHERE conversation_id = {int(conversation_id)}"
+            rows: list[Any]
+            if cold is None:
+                rows = list(
+                    connection.exec_driver_sql(
+                        "SELECT id, text, sender_role, agent_id FROM messages"
+                        f" WHERE conversation_id = {int(conversation_id)}"
+                    )
                 )
-            )
+            else:
+                rows = [
+                    (m["id"], m["text"], m["sender_role"], m["agent_id"])
+                    for m in cold.messages([conversation_id])
+                ]
             index.remove(connection, [(i, document(x, old, r, a, conversation_id))
                                       for i, x, r, a in rows])  # fmt: skip
             index.add(connection, [(i, document(x, new, r, a, conversation_id))

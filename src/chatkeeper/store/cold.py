@@ -448,18 +448,19 @@ class ColdStore:
         self, platform_id: int, external_ids: Iterable[str]
     ) -> dict[str, ColdMessage]:
         """The cold messages of one platform with these platform ids (hashes matched, then
-        confirmed against the records)."""
-        wanted = {ext_hash(platform_id, e): e for e in set(external_ids)}
+        confirmed against the records: a 31-bit hash is shared by about one message in 2³¹, so
+        at 100M cold messages a look-up of 5,000 ids reads some 230 blocks more than it finds)."""
+        names = set(external_ids)
+        hashes = sorted({ext_hash(platform_id, e) for e in names})
         rows = list(
             select_in(
                 self.connection,
-                "SELECT id, block_id, ext_hash FROM cold_messages WHERE ext_hash IN ({params})",
-                sorted(wanted),
+                "SELECT id, block_id FROM cold_messages WHERE ext_hash IN ({params})",
+                hashes,
             )
         )
         if not rows:
             return {}
-        names = set(wanted.values())
         blocks = list(self.blocks_by_id({int(row[1]) for row in rows}).values())
         out: dict[str, ColdMessage] = {}
         for _, messages in self.read(blocks):

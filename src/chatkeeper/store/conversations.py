@@ -4,6 +4,9 @@ A conversation's filter values (department, customer, service type, and the cust
 are indexed with every one of its messages. They come from the first record that names each of
 them; when a later batch fills one in, the conversation's earlier messages are re-indexed
 under the new values, so a filter never misses them.
+
+A conversation in cold storage (state ``archived``) that a batch adds to is thawed first: its
+messages come back to the hot tables, and it is active again.
 """
 
 from __future__ import annotations
@@ -16,12 +19,13 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from chatkeeper.store.bulk import insert_many, select_in
+from chatkeeper.store.cold import ColdStore
 from chatkeeper.store.prepared import StorableMessage
 from chatkeeper.store.search import ConversationMeta, SearchIndex, document
 
 _COLUMNS = (
     "id, external_id, department_id, customer_id, service_type_id, "
-    "started_at, ended_at, message_count"
+    "started_at, ended_at, message_count, state"
 )
 
 
@@ -65,19 +69,30 @@ class BatchParties:
 class Conversations:
     """Resolves and saves the conversations of one batch, on the batch's connection."""
 
-    def __init__(self, connection: Connection, index: SearchIndex, tags_of: Any) -> None:
+    def __init__(
+        self,
+        connection: Connection,
+        index: SearchIndex,
+        tags_of: Any,
+        thaw: Any,
+        *,
+        cold: ColdStore | None = None,
+    ) -> None:
         self.connection = connection
         self.index = index
         self._tags_of = tags_of  # callable: set of customer ids -> {customer: set(tag ids)}
+        self._thaw = thaw  # callable: conversation ids -> messages brought back from cold
+        self.cold = cold  # where cold conversations' messages are read to re-index them
 
     def resolve(
         self, records: Sequence[StorableMessage], parties: BatchParties
     ) -> dict[tuple[int, str], ConversationState]:
-        """Every conversation the batch touches, created where new."""
+        """Every conversation the batch touches, created where new, thawed where cold."""
         grouped: dict[tuple[int, str], list[StorableMessage]] = {}
         for r in records:
             grouped.setdefault((parties.platforms[r.platform], r.conversation_id), []).append(r)
         stored = self._stored(list(grouped))
+        self._thaw([row[0] for row in stored.values() if row[8] == "archived"])
         unseen = {row[3] for row in stored.values()} - set(parties.tags_now) - {None}
         for customer, tags in self._tags_of(unseen).items():
             parties.tags_now[customer] = parties.tags_before[customer] = tuple(sorted(tags))
@@ -264,7 +279,8 @@ class Conversations:
         )
 
     def _reindex(self, state: ConversationState, batch_ids: set[int]) -> None:
-        """Re-index messages stored before this batch under the conversation's new values."""
+        """Re-index messages stored before this batch under the conversation's new values
+        (a cold conversation's, which have no hot rows, read from its block)."""
         assert state.indexed_meta is not None
         rows = list(
             select_in(
@@ -274,6 +290,11 @@ class Conversations:
                 [state.id],
             )
         )
+        if not rows and self.cold is not None:
+            rows = [
+                (m["id"], m["text"], m["sender_role"], m["agent_id"])
+                for m in self.cold.messages([state.id])
+            ]
         old = [
             (id_, document(body, state.indexed_meta, role, agent, state.id))
             for id_, body, role, agent in rows

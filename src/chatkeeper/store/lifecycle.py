@@ -8,7 +8,7 @@ was made; its search query is evaluated by the real full-text index (:func:`quer
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -18,7 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from chatkeeper.search import filter_token
 from chatkeeper.store.bulk import CHUNK, insert_many, select_in
-from chatkeeper.store.search import IndexQuery, SearchIndex
+from chatkeeper.store.search import IndexQuery, IndexResult
 from chatkeeper.store.tables import (
     conversation_class,
     conversation_retention,
@@ -37,6 +37,10 @@ from chatkeeper.store.tables import (
 # index); beyond, the whole query is evaluated and intersected.
 _SCOPED_QUERY_MAX = 200
 _PAGE = 5000  # conversations read per statement when reading them all
+
+
+#: Asks the full-text index (``SqlArchive.search_index``: with cold messages' texts at hand).
+Search = Callable[[Connection, IndexQuery], IndexResult]
 
 
 def _chunks(values: Sequence[int]) -> Iterator[list[int]]:
@@ -246,7 +250,7 @@ def release_hold(connection: Connection, hold_id: int, **values: Any) -> bool:
 
 def covered(
     connection: Connection,
-    index: SearchIndex,
+    index: Search,
     criteria: Mapping[str, Any],
     node: object | None,
     within: Sequence[int] | None = None,
@@ -283,7 +287,7 @@ def covered(
 
 
 def query_matches(
-    connection: Connection, index: SearchIndex, node: object, within: Sequence[int] | None = None
+    connection: Connection, index: Search, node: object, within: Sequence[int] | None = None
 ) -> set[int]:
     """The conversations with at least one message the full-text index matches ``node`` in
     (among ``within`` if given): the same answer ``chatkeeper search`` gives, unpaged."""
@@ -294,10 +298,10 @@ def query_matches(
         if len(within) <= _SCOPED_QUERY_MAX:
             groups = (tuple(filter_token("v", pk) for pk in sorted(set(within))),)
     query = IndexQuery(node, groups, None, None, "time", 0, 0)
-    total = index.search(connection, query).total
+    total = index(connection, query).total
     if not total:
         return set()
-    message_ids = index.search(connection, dataclasses.replace(query, limit=total)).ids
+    message_ids = index(connection, dataclasses.replace(query, limit=total)).ids
     found = {
         row[0]
         for row in select_in(

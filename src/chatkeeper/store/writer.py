@@ -5,6 +5,11 @@ works on a whole batch with a fixed number of statements, and everything it writ
 rolls back together: a batch is either fully stored and indexed, or not at all. The hot
 statements go to the driver directly (``store.bulk``): at tens of thousands of messages a second,
 SQL compilation would cost more than the database's own work.
+
+Messages in cold storage (``chatkeeper.store.cold``) count as stored: a record already there is a
+duplicate, and its id is taken. A batch that adds to a cold conversation, or recalls one of its
+messages, first thaws it back into the hot tables in the same transaction. An archive with
+nothing cold pays one cheap query per batch for this.
 """
 
 from __future__ import annotations
@@ -17,9 +22,11 @@ from sqlalchemy.engine import Connection
 
 from chatkeeper.crypto import DataKey
 from chatkeeper.domain import Actor
+from chatkeeper.errors import StoreError
 from chatkeeper.store import audit, ids
 from chatkeeper.store.bulk import insert_many, select_in
 from chatkeeper.store.classes import classify_batch, mark_risks
+from chatkeeper.store.cold import ColdStore
 from chatkeeper.store.conversations import BatchParties, Conversations, ConversationState
 from chatkeeper.store.keys import KeyStore, KeyUnavailable
 from chatkeeper.store.ledger import MESSAGES_LOG, LedgerSigner, LedgerWriter
@@ -59,11 +66,30 @@ class ArchiveWriter:
         index: SearchIndex,
         keys: KeyStore | None = None,
         ledger: LedgerSigner | None = None,
+        cold: ColdStore | None = None,
     ) -> None:
         self.connection = connection
         self.index = index
         self.keys = keys
         self.ledger = ledger
+        self.cold = cold
+        self._any_cold: bool | None = None
+
+    def _has_cold(self) -> bool:
+        """Whether anything is in cold storage (asked once per transaction)."""
+        if self._any_cold is None:
+            self._any_cold = self.cold is not None and self.cold.has_any()
+        return self._any_cold
+
+    def thaw(self, conversation_pks: Iterable[int], now: int | None = None) -> int:
+        """Bring cold conversations back to the hot tables in this transaction (see
+        :meth:`ColdStore.thaw`); how many messages came back."""
+        pks = sorted(set(conversation_pks))
+        if not pks:
+            return 0
+        if self.cold is None:
+            raise StoreError("a conversation is in cold storage but no blob store is configured")
+        return self.cold.thaw(pks, int(time.time() * 1000) if now is None else now)
 
     def audit(self, actor: Actor, action: str, **fields: Any) -> None:
         """Record an audit event (and its ledger leaf) in this transaction."""
@@ -104,7 +130,7 @@ class ArchiveWriter:
         return out
 
     def existing_keys(self, keys: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
-        """Which ``(platform, message id)`` keys are already stored."""
+        """Which ``(platform, message id)`` keys are already stored, hot or cold."""
         by_platform: dict[str, list[str]] = {}
         for platform, message_id in keys:
             by_platform.setdefault(platform, []).append(message_id)
@@ -127,6 +153,12 @@ class ArchiveWriter:
                     leading=(platform_ids[platform],),
                 )
                 found.update((platform, row[0]) for row in rows)
+        if self.cold is not None and self._has_cold():
+            for platform, message_ids in by_platform.items():
+                missing = [m for m in message_ids if (platform, m) not in found]
+                if platform in platform_ids and missing:
+                    cold = self.cold.find_external(platform_ids[platform], missing)
+                    found.update((platform, external) for external in cold)
         return found
 
     def store(self, records: Sequence[StorableMessage], run_id: int | None) -> list[int]:
@@ -140,10 +172,11 @@ class ArchiveWriter:
         conn = self.connection
         parties = self._parties(records)
         participants = self._participants(records, parties)
-        book = Conversations(conn, self.index, self._tags_of)
+        book = Conversations(conn, self.index, self._tags_of, self.thaw, cold=self.cold)
         states = book.resolve(records, parties)
         classify_batch(conn, records, states, parties.platforms)
         message_ids = self._assign_ids(records)
+        self._thaw_recalled(records, parties.platforms)
         recalled = self._recall_times(records, parties.platforms)
         ledger = LedgerWriter(conn, MESSAGES_LOG, self._origin())
         leaf_indexes = self._leaf_indexes(records, message_ids, ledger.size)
@@ -294,15 +327,10 @@ class ArchiveWriter:
     # -- ids, recalls, events -------------------------------------------------------------
 
     def _assign_ids(self, records: Sequence[StorableMessage]) -> list[int]:
-        """Time-ordered ids (see ``chatkeeper.store.ids``), unique against the table."""
+        """Time-ordered ids (see ``chatkeeper.store.ids``), unique against the stored ones."""
         candidates = [r.id_candidate for r in records]
         checked = set(candidates)
-        taken = {
-            row[0]
-            for row in select_in(
-                self.connection, "SELECT id FROM messages WHERE id IN ({params})", candidates
-            )
-        }
+        taken = self._stored_ids(candidates)
         assigned = []
         for candidate in candidates:
             for _ in range(ids.SLOTS):
@@ -318,10 +346,34 @@ class ArchiveWriter:
         return assigned
 
     def _id_stored(self, message_id: int) -> bool:
-        rows = select_in(
-            self.connection, "SELECT id FROM messages WHERE id IN ({params})", [message_id]
-        )
-        return next(rows, None) is not None
+        return bool(self._stored_ids([message_id]))
+
+    def _stored_ids(self, message_ids: Sequence[int]) -> set[int]:
+        """Which of the ids a stored message holds, hot or cold."""
+        statements = ["SELECT id FROM messages WHERE id IN ({params})"]
+        if self._has_cold():
+            statements.append("SELECT id FROM cold_messages WHERE id IN ({params})")
+        return {
+            int(row[0])
+            for sql in statements
+            for row in select_in(self.connection, sql, message_ids)
+        }
+
+    def _thaw_recalled(self, records: Sequence[StorableMessage], platforms: dict[str, int]) -> None:
+        """Thaw the conversations of cold messages this batch's recalls withdraw, so that they
+        are marked recalled like hot ones."""
+        targets: dict[int, list[str]] = {}
+        for r in records:
+            if r.kind == "recall" and r.ref_message_id:
+                targets.setdefault(platforms[r.platform], []).append(r.ref_message_id)
+        if not targets or self.cold is None or not self._has_cold():
+            return
+        pks = {
+            int(m["conversation_id"])
+            for platform_id, externals in targets.items()
+            for m in self.cold.find_external(platform_id, externals).values()
+        }
+        self.thaw(pks)
 
     def _recall_times(
         self, records: Sequence[StorableMessage], platforms: dict[str, int]
@@ -341,13 +393,14 @@ class ArchiveWriter:
                 continue
             rows = select_in(
                 self.connection,
-                "SELECT r.target_external_id, m.sent_at FROM recall_events r "
-                "JOIN messages m ON m.id = r.message_id "
-                "WHERE r.platform_id = {p} AND r.target_external_id IN ({params})",
+                "SELECT target_external_id, message_id FROM recall_events "
+                "WHERE platform_id = {p} AND target_external_id IN ({params})",
                 externals,
                 leading=(platform_id,),
             )
-            for target, sent_at in rows:
+            for target, message_id in rows:
+                # The id holds the recall's send time (store.ids), hot or cold.
+                sent_at = ids.sent_at_ms(int(message_id))
                 key = (platform_id, target)
                 recalled[key] = min(recalled.get(key, sent_at), sent_at)
         return recalled

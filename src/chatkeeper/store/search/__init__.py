@@ -7,7 +7,8 @@ exactly the ids whose text contains the query's terms; the search service then r
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from sqlalchemy import text
@@ -84,6 +85,11 @@ class IndexQuery:
     order: str  # "time" or "relevance"
     limit: int
     offset: int
+    # The readable (masked) texts of cold messages by id: a backend that checks candidates
+    # against the text (MySQL) reads them here, since cold messages have no ``messages`` row.
+    cold_texts: Callable[[Sequence[int]], dict[int, str | None]] | None = field(
+        default=None, compare=False
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,13 +17,22 @@ How each term is answered:
 A query with any candidate term is answered by computing the whole query over candidates in SQL
 (a NOT over a candidate term is left to the check) and checking each candidate's text, so
 every answer is exact; such answers are ordered by time.
+
+The query runs over the ids of ``messages``, the universe a NOT is taken against. Cold messages
+(``chatkeeper.store.cold``) have no row there but keep their postings, so while anything is
+cold the same query also runs over ``cold_messages`` and the two answers are merged: totals
+add up, pages merge newest first, and cold candidates are checked against the texts the query's
+``cold_texts`` reads from their blocks. An archive with nothing cold pays one cheap query.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
+from chatkeeper.errors import StoreError
 from chatkeeper.search import And, Node, Not, Term, fold, matches, phrase_tokens
 from chatkeeper.store.bulk import insert_many
 from chatkeeper.store.search import (
@@ -104,9 +113,12 @@ class MysqlIndex(SearchIndex):
             where += " AND " + compiler.any_of(group)
         params = compiler.params
         where += id_bounds(query, "i.id", params)
+        cold = _any_cold(connection)
         if compiler.loose:
-            return self._checked(connection, node, where, params, query)
-        return count_and_page(connection, "messages i", where, params, "i.id DESC", query)
+            return self._checked(connection, node, where, params, query, cold)
+        if not cold:
+            return count_and_page(connection, "messages i", where, params, "i.id DESC", query)
+        return _merged(connection, where, params, query)
 
     @staticmethod
     def _checked(
@@ -115,13 +127,70 @@ class MysqlIndex(SearchIndex):
         where: str,
         params: dict[str, object],
         query: IndexQuery,
+        cold: bool,
     ) -> IndexResult:
-        rows = connection.execute(
-            text(f"SELECT i.id, i.text FROM messages i WHERE {where} ORDER BY i.id DESC"),
-            params,
+        rows: list[Any] = list(
+            connection.execute(
+                text(f"SELECT i.id, i.text FROM messages i WHERE {where} ORDER BY i.id DESC"),
+                params,
+            )
         )
+        if cold:
+            found = [
+                row[0]
+                for row in connection.execute(
+                    text(f"SELECT i.id FROM cold_messages i WHERE {where}"), params
+                )
+            ]
+            if found:
+                if query.cold_texts is None:
+                    raise StoreError(
+                        "cold messages are search candidates, but the query has no reader of"
+                        " their texts (search through SqlArchive.search_index)"
+                    )
+                texts = query.cold_texts(found)
+                rows.extend((id_, texts.get(id_)) for id_ in found)
+                rows.sort(key=lambda row: row[0], reverse=True)
         ids = [id_ for id_, body in rows if body and matches(node, " ".join(fold(body).split()))]
         return IndexResult(ids[query.offset : query.offset + query.limit], len(ids))
+
+
+_SOURCES = ("messages i", "cold_messages i")
+
+
+def _any_cold(connection: Connection) -> bool:
+    """Whether any message is cold (most archives: none, and the index answers alone)."""
+    return connection.exec_driver_sql("SELECT id FROM cold_messages LIMIT 1").first() is not None
+
+
+def _merged(
+    connection: Connection, where: str, params: dict[str, object], query: IndexQuery
+) -> IndexResult:
+    """An exact query over hot and cold messages: the totals added, the page cut from the
+    newest ``offset + limit`` ids of each."""
+    counts = [
+        int(
+            connection.execute(
+                text(f"SELECT count(*) FROM {source} WHERE {where}"), params
+            ).scalar_one()
+        )
+        for source in _SOURCES
+    ]
+    total = sum(counts)
+    if total == 0 or query.limit == 0 or query.offset >= total:
+        return IndexResult([], total)
+    window = {**params, "limit": query.offset + query.limit}
+    ids = [
+        int(row[0])
+        for source, count in zip(_SOURCES, counts, strict=True)
+        if count
+        for row in connection.execute(
+            text(f"SELECT i.id FROM {source} WHERE {where} ORDER BY i.id DESC LIMIT :limit"),
+            window,
+        )
+    ]
+    ids.sort(reverse=True)
+    return IndexResult(ids[query.offset : query.offset + query.limit], total)
 
 
 def _delete(connection: Connection, message_ids: list[int]) -> None:
