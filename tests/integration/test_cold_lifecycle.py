@@ -14,6 +14,7 @@ import pytest
 from chatkeeper.crypto import decrypt
 from chatkeeper.crypto.errors import CryptoError
 from chatkeeper.domain import Actor
+from chatkeeper.errors import StoreError
 from chatkeeper.services import Context
 from chatkeeper.services.accounts import add_user
 from chatkeeper.services.conversations import show_conversation
@@ -159,6 +160,21 @@ class TestGoingCold:
         after = _views(world)
         assert _count(world, "SELECT COUNT(*) FROM messages") == 3  # only the held one is hot
         assert after == before
+
+    def test_a_missing_segment_file_is_named_not_taken_for_a_missing_conversation(
+        self, world
+    ) -> None:
+        """GIVEN old-1 cold WHEN its segment file is gone from the blob store THEN showing it
+        fails with a store error naming the segment and what to do, and the file back makes it
+        readable again (nothing in the database was touched)."""
+        run_lifecycle(world, SYSTEM)
+        [segment] = _segment_files(world)
+        moved = segment.with_name("elsewhere.bak")
+        segment.rename(moved)
+        with pytest.raises(StoreError, match=f"segment {segment.stem}.*restore the file"):
+            show_conversation(world, LEGAL, "old-1")
+        moved.rename(segment)
+        assert len(show_conversation(world, LEGAL, "old-1").messages) == 3
 
     def test_the_cold_files_hold_no_readable_text(self, world) -> None:
         run_lifecycle(world, SYSTEM)

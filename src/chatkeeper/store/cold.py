@@ -54,6 +54,7 @@ from chatkeeper.lifecycle import (
     SegmentDictionary,
     train_dictionary,
 )
+from chatkeeper.lifecycle.errors import SegmentNotInStore
 from chatkeeper.lifecycle.segments import SegmentWriter
 from chatkeeper.store import ids
 from chatkeeper.store.bulk import insert_many, select_in
@@ -405,7 +406,17 @@ class ColdStore:
         for block in blocks:
             by_segment.setdefault(block.segment_id, []).append(block)
         for segment_id, group in sorted(by_segment.items()):
-            with self.segments.open(segment_id, lazy=True) as reader:
+            try:
+                opened = self.segments.open(segment_id, lazy=True)
+            except SegmentNotInStore:
+                pks = sorted({b.conversation_id for b in group})
+                raise StoreError(
+                    f"segment {segment_id}, which holds {len(pks)} cold conversation(s) (database"
+                    f" ids {', '.join(map(str, pks[:5]))}{', ...' if len(pks) > 5 else ''}), is"
+                    f" missing from {self.segments.directory}: restore the file from a backup"
+                    " (chatkeeper ledger verify lists every missing segment)"
+                ) from None
+            with opened as reader:
                 for block in sorted(group, key=lambda b: b.offset):
                     key = self._key(block.key_id)
                     context = block_context(block.conversation_id, block.first_message_id,
