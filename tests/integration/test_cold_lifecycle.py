@@ -183,6 +183,41 @@ class TestGoingCold:
             assert text.encode() not in data
 
 
+class TestRaces:
+    def test_a_message_stored_while_its_conversation_went_cold_is_kept_and_read(
+        self, world, tmp_path, monkeypatch
+    ) -> None:
+        """GIVEN old-1 cold and a late message stored hot beside it (what a batch committed by
+        another writer while the move ran leaves on PostgreSQL or MariaDB; reproduced here by
+        keeping the batch from thawing the conversation) WHEN it is read, searched, verified
+        and purged THEN the hot and the cold messages are one conversation throughout."""
+        from chatkeeper.store.writer import ArchiveWriter
+
+        run_lifecycle(world, SYSTEM)
+        monkeypatch.setattr(ArchiveWriter, "thaw", lambda self, pks, now=None: 0)
+        late = record(conversation_id="old-1", message_id="old-1-late", service_type="complaint",
+                      sent_at="2025-05-02T10:30:00+08:00", customer_id="cust-old-1",
+                      sender_id="cust-old-1", text="还在吗 old-1")  # fmt: skip
+        ingest_files(world, SYSTEM, [write_jsonl(tmp_path / "late.jsonl", [late])], "jsonl")
+        monkeypatch.undo()
+        assert _states(world)["old-1"] == "archived"
+        assert _count(world, "SELECT COUNT(*) FROM messages WHERE external_id = 'old-1-late'") == 1
+        messages = show_conversation(world, LEGAL, "old-1").messages
+        assert [m["message_id"] for m in messages] == [
+            "old-1-0",
+            "old-1-1",
+            "old-1-2",
+            "old-1-late",
+        ]
+        assert search(world, LEGAL, SearchRequest("old-1")).total == 4
+        assert verify_ledger(world, SYSTEM).intact
+        gone = _pk(world, "old-1")
+        purge(world, SYSTEM, [gone], reason="测试")
+        assert _count(world, f"SELECT COUNT(*) FROM messages WHERE conversation_id = {gone}") == 0
+        assert search(world, LEGAL, SearchRequest("old-1")).total == 0
+        assert verify_ledger(world, SYSTEM).intact
+
+
 class TestBinAndPurge:
     def test_a_cold_conversation_goes_to_the_bin_and_back(self, world) -> None:
         run_lifecycle(world, SYSTEM)

@@ -85,12 +85,12 @@ def _cold_rows(connection: Any, cold: ColdStore, conversation_id: int) -> list[t
 def _messages(
     ctx: Context, connection: Any, conversation_id: int, cold: ColdStore | None
 ) -> list[tuple[int, CanonicalMessage]]:
-    """A conversation's messages with their ids, hot or (given ``cold``) cold, in id order."""
-    if cold is None:
-        hot = connection.exec_driver_sql(_HOT.format(int(conversation_id)))
-        rows = [(*row, None) for row in hot]  # no plaintext: the original is to decrypt
-    else:
-        rows = _cold_rows(connection, cold, conversation_id)
+    """A conversation's messages with their ids, hot and (given ``cold``) cold, in id order."""
+    hot = connection.exec_driver_sql(_HOT.format(int(conversation_id)))
+    rows = [(*row, None) for row in hot]  # no plaintext: the original is to decrypt
+    if cold is not None:  # a conversation that went cold as a late message arrived has both
+        rows.extend(_cold_rows(connection, cold, conversation_id))
+        rows.sort(key=lambda row: row[0])
     needed = sorted({r[8] for r in rows if r[8] and r[-1] is None})  # key ids still needed
     keys = ctx.keys(connection).by_id(needed) if needed else {}
     out = []

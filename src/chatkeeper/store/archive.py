@@ -417,9 +417,11 @@ class SqlArchive:
             .order_by(m.c.id)
         )
         out = [dict(row) for row in connection.execute(query).mappings()]
-        if out or self.segments is None:
+        if self.segments is None:
             return out
         cold = self.cold(connection)
+        if not cold.cold_conversations([conversation_pk]):
+            return out
         messages = cold.messages([conversation_pk])
         senders = {
             row[0]: (row[1], row[2])
@@ -438,6 +440,7 @@ class SqlArchive:
                 "kind": cm["kind"], "text": cm["text"], "recalled_at": cm["recalled_at"],
                 "payload": cm["payload"],
             })  # fmt: skip
+        out.sort(key=lambda row: row["id"])  # hot rows of a late message among the cold ones
         return out
 
     def agents_of(self, connection: Connection, conversation_pk: int) -> list[dict[str, Any]]:

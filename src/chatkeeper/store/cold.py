@@ -650,11 +650,14 @@ class ColdStore:
             insert_many(self.connection, "cold_blocks", (*_BLOCK_COLUMNS, "created_at"), blocks)
             insert_many(self.connection, "cold_messages", ("id", "block_id", "ext_hash"),
                         cold_rows)  # fmt: skip
-            for start in range(0, len(hot), 500):
-                chunk = hot[start : start + 500]
+            # By id: a message another transaction stored meanwhile (PostgreSQL and MariaDB do
+            # not serialise writers) stays hot rather than going without a copy in the block.
+            moved_ids = [row[0] for row in cold_rows]
+            for start in range(0, len(moved_ids), 900):
+                chunk = moved_ids[start : start + 900]
                 marks = ",".join(["?" if self._qmark else "%s"] * len(chunk))
                 self.connection.exec_driver_sql(
-                    f"DELETE FROM messages WHERE conversation_id IN ({marks})", tuple(chunk)
+                    f"DELETE FROM messages WHERE id IN ({marks})", tuple(chunk)
                 )
         except BaseException:
             self.segments.remove(segment_id, missing_ok=True)

@@ -290,11 +290,11 @@ class Conversations:
                 [state.id],
             )
         )
-        if not rows and self.cold is not None:
-            rows = [
+        if self.cold is not None and state.id in self.cold.cold_conversations([state.id]):
+            rows = [*rows, *(
                 (m["id"], m["text"], m["sender_role"], m["agent_id"])
                 for m in self.cold.messages([state.id])
-            ]
+            )]  # fmt: skip
         old = [
             (id_, document(body, state.indexed_meta, role, agent, state.id))
             for id_, body, role, agent in rows
