@@ -81,6 +81,15 @@ class TestReseal:
         assert split(one)[0] != split(encrypt(b"original", key, b"ctx2", derived=True))[0]
         assert decrypt(one, key, b"ctx") == b"original"
 
+    def test_a_key_with_derived_hashes_still_pickles(self) -> None:
+        """Keys cross to the reader process; the cached keyed hashes are made again there."""
+        import pickle
+
+        key = generate_data_key()
+        blob = encrypt(b"original", key, b"ctx", derived=True)
+        copy = pickle.loads(pickle.dumps(key))
+        assert copy == key and encrypt(b"original", copy, b"ctx", derived=True) == blob
+
     def test_a_header_under_another_key_is_refused(self) -> None:
         key, other = generate_data_key(), generate_data_key()
         header, _ = split(encrypt(b"x", key))

@@ -76,12 +76,22 @@ def subkey(key: DataKey, purpose: bytes) -> bytes:
     return hmac.new(key.material, b"chatkeeper.subkey.v1\x00" + purpose, hashlib.sha256).digest()
 
 
+def keyed_mac(key: DataKey, purpose: bytes) -> hmac.HMAC:
+    """A fresh HMAC-SHA256 under ``subkey(key, purpose)``; the keyed state is made once per key
+    object and copied (sealing a batch derives two values per message under one key)."""
+    base = key.derived.get(purpose)
+    if base is None:
+        base = key.derived[purpose] = hmac.new(subkey(key, purpose), digestmod=hashlib.sha256)
+    return base.copy()
+
+
 def derived_nonces(
     key: DataKey, prefix: bytes, context: bytes, plaintext: bytes, size: int
 ) -> bytes:
     """The nonces :func:`encrypt` uses with ``derived``: HMAC-SHA256 under the key's ``siv``
     subkey of the header before the nonces, the context's length and bytes, and the plaintext."""
-    mac = hmac.new(subkey(key, b"siv"), prefix, hashlib.sha256)
+    mac = keyed_mac(key, b"siv")
+    mac.update(prefix)
     mac.update(len(context).to_bytes(4, "big") + context)
     mac.update(plaintext)
     digest = mac.digest()

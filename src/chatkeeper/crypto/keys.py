@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import os
 from dataclasses import dataclass, field
+from typing import Any
 
 from chatkeeper.crypto.errors import InvalidKey
 from chatkeeper.crypto.suites import DEFAULT_SUITE, suite_named
@@ -26,6 +27,19 @@ class DataKey:
     key_id: str
     suite: str
     material: bytes = field(repr=False)
+    # Keyed hashes derived from the material (``envelope.keyed_mac``), made once per key object
+    # and gone with it.
+    derived: dict[bytes, Any] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
+
+    def __getstate__(self) -> tuple[str, str, bytes]:
+        return self.key_id, self.suite, self.material  # not the derived hashes: made again
+
+    def __setstate__(self, state: tuple[str, str, bytes]) -> None:
+        for name, value in zip(("key_id", "suite", "material"), state, strict=True):
+            object.__setattr__(self, name, value)
+        object.__setattr__(self, "derived", {})
 
     def __post_init__(self) -> None:
         encode_id(self.key_id, "data key id")

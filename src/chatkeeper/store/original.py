@@ -22,12 +22,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import hmac
 from typing import Any
 
 import orjson
 
-from chatkeeper.crypto import DataKey, subkey
+from chatkeeper.crypto import DataKey, keyed_mac
 
 
 def pack(
@@ -72,7 +71,9 @@ def derived_salt(key: DataKey, context: bytes) -> bytes:
     its ``platform:message id`` (HMAC-SHA256 under the key's ``salt`` subkey): as secret as a
     random one while the key lives and unrecoverable once it is destroyed, and cold storage need
     not keep it."""
-    return hmac.new(subkey(key, b"salt"), context, hashlib.sha256).digest()
+    mac = keyed_mac(key, b"salt")
+    mac.update(context)
+    return mac.digest()
 
 
 def masked_digest(masked_text: str | None) -> str:
