@@ -21,7 +21,7 @@ from chatkeeper.services.conversations import show_conversation
 from chatkeeper.services.holds import create_hold, held_conversations
 from chatkeeper.services.ingest import ingest_files
 from chatkeeper.services.ledger import verify_ledger
-from chatkeeper.services.lifecycle import run_lifecycle
+from chatkeeper.services.lifecycle import lifecycle_status, run_lifecycle
 from chatkeeper.services.purge import purge
 from chatkeeper.services.recycle import move_to_bin, restore_from_bin
 from chatkeeper.services.search import SearchRequest, search
@@ -127,6 +127,9 @@ class TestGoingCold:
         assert _count(world, "SELECT COUNT(*) FROM cold_messages") == 6
         [segment] = _segment_files(world)
         assert segment.name.startswith("cold-20250502-")
+        cold = lifecycle_status(world, SYSTEM)["cold"]
+        assert (cold["segments"], cold["conversations"], cold["messages"]) == (1, 2, 6)
+        assert cold["bytes"] == segment.stat().st_size and cold["segments_to_rewrite"] == 0
 
         world.clock = lambda: _at("2025-06-25T00:00:00+08:00")
         later = run_lifecycle(world, SYSTEM)

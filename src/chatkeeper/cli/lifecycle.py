@@ -144,5 +144,12 @@ def status(data_dir: DataDir = None, as_json: Json = False) -> None:
         console.print("[yellow]the scheduler has not run the job yet[/]")
     if result["last_failed"]:
         console.print(f"[bold red]last failed run[/]: {result['last_failed']['at']}")
+    cold = result["cold"]
+    console.print(
+        f"cold storage: {cold['conversations']} conversations, {cold['messages']} messages in"
+        f" {cold['segments']} segments ({cold['bytes'] / 1_048_576:.1f} MiB)"
+        + (f"; {cold['segments_to_rewrite']} to rewrite" if cold["segments_to_rewrite"] else ""),
+        highlight=False,
+    )
     for r in result["last_runs"][:10]:
         console.print(f"  {r['at']} {r['source']} {r['actor']}: {r['result']}", highlight=False)

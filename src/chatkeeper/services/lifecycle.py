@@ -211,6 +211,7 @@ def lifecycle_status(ctx: Context, actor: Actor) -> dict[str, Any]:
             "SELECT at, actor, source, result, details FROM audit_events"
             f" WHERE action = '{RAN}' ORDER BY id DESC LIMIT 20"
         ).all()
+        cold = ctx.archive.cold(writer.connection).totals()
         writer.audit(actor, "lifecycle.status_viewed")
     recent = [
         {"at": format_time(int(at), offset), "actor": who, "source": source, "result": result,
@@ -242,4 +243,5 @@ def lifecycle_status(ctx: Context, actor: Actor) -> dict[str, Any]:
         "last_failed": next((r for r in recent if r["result"] != "ok"), None),
         "never_run_by_scheduler": not slots,
         "missed_runs": missed,
+        "cold": cold,
     }

@@ -810,6 +810,21 @@ class ColdStore:
             removed.append(segment_id)
         return removed
 
+    def totals(self) -> dict[str, int]:
+        """What cold storage holds: segments and their bytes, conversations and messages in live
+        blocks, and segments waiting for a rewrite."""
+        segments, size = self.connection.exec_driver_sql(
+            "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM cold_segments"
+        ).one()
+        conversations, messages = self.connection.exec_driver_sql(
+            "SELECT COUNT(DISTINCT conversation_id), COALESCE(SUM(records), 0) FROM cold_blocks"
+            " WHERE state = 'live'"
+        ).one()
+        return {
+            "segments": int(segments), "bytes": int(size), "conversations": int(conversations),
+            "messages": int(messages), "segments_to_rewrite": len(self.stale_segments()),
+        }  # fmt: skip
+
     def segment_rows(self) -> dict[str, tuple[int, int]]:
         """``segment id -> (size, blocks)`` of every segment the database lists."""
         rows = self.connection.exec_driver_sql("SELECT id, size, blocks FROM cold_segments")
