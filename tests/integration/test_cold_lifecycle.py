@@ -272,11 +272,9 @@ class TestBinAndPurge:
     def test_a_rewrite_a_crash_left_undone_is_done_by_the_next_run(self, world, monkeypatch):
         """GIVEN a purge that committed but died before rewriting its segment WHEN the daily
         job runs THEN it rewrites the segment, and an unlisted old file is swept away."""
-        import chatkeeper.services.purge as purge_service
-
         run_lifecycle(world, SYSTEM)
         [before] = _segment_files(world)
-        monkeypatch.setattr(purge_service, "_compact_segments", lambda ctx, ids=None: [])
+        monkeypatch.setattr(type(world.archive), "compact_segments", lambda self, ids, now: [])
         purge(world, SYSTEM, [_pk(world, "old-1")], reason="测试")
         monkeypatch.undo()
         assert before.exists()

@@ -145,7 +145,7 @@ def _run(
 def _act(
     ctx: Context, actor: Actor, to_bin: list[int], to_purge: list[int], to_cold: list[int]
 ) -> dict[str, Any]:
-    from chatkeeper.services.purge import _compact_segments, purge
+    from chatkeeper.services.purge import purge
     from chatkeeper.services.recycle import move_to_bin
     from chatkeeper.services.retention import deadlines
 
@@ -157,7 +157,8 @@ def _act(
         certificate = purge(ctx, actor, to_purge, reason="recycle-bin window elapsed")
         out["certificate"] = certificate.get("id") if isinstance(certificate, dict) else None
     out["cold"] = _archive(ctx, actor, to_cold)
-    out["cold"]["segments_rewritten"] = len(_compact_segments(ctx))  # any a crash left behind
+    # Segments a crash left holding purged blocks:
+    out["cold"]["segments_rewritten"] = len(ctx.archive.compact_segments(None, ctx.now_ms()))
     with ctx.archive.reader() as connection:
         out["cold"]["orphans_removed"] = len(ctx.archive.cold(connection).sweep())
     return out

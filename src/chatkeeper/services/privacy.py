@@ -20,7 +20,6 @@ from chatkeeper.privacy.normalise import canonical_value
 from chatkeeper.privacy.operators import apply
 from chatkeeper.services.authz import Permit, authorize, authorized, check_reach
 from chatkeeper.services.context import Context
-from chatkeeper.services.purge import _compact_segments
 from chatkeeper.services.search import SearchResult, hit
 from chatkeeper.store import original as original_record
 
@@ -261,5 +260,5 @@ def take_offline(
             approval_id=permit.approval_id,
         )  # fmt: skip
     if segments:
-        _compact_segments(ctx, segments)
+        ctx.archive.compact_segments(segments, ctx.now_ms())
     return {"message_id": row["message_id"], "span": span, "vault_entries_destroyed": removed}

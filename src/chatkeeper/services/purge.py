@@ -369,7 +369,7 @@ def purge(
             approval_id=permit.approval_id,
             details=summary,
         )
-    _compact_segments(ctx, shredded.segments)
+    ctx.archive.compact_segments(shredded.segments, ctx.now_ms())
     return {
         "id": certificate_id,
         **summary,
@@ -377,25 +377,6 @@ def purge(
         "vault_entries": shredded.vault,
         "cold_segments_rewritten": len(shredded.segments),
     }
-
-
-def _compact_segments(ctx: Context, segment_ids: Iterable[str] | None = None) -> list[str]:
-    """Rewrite the segments that hold purged blocks (these, or every one the database says
-    is stale), each in its own transaction, then remove their old files; the ids rewritten.
-
-    A purge calls it right after it commits; the daily job calls it for any a crash left."""
-    if segment_ids is None:
-        with ctx.archive.reader() as connection:
-            segment_ids = ctx.archive.cold(connection).stale_segments()
-    done = []
-    for segment_id in sorted(set(segment_ids)):
-        with ctx.archive.writer() as writer:
-            old = ctx.archive.cold(writer.connection).compact(segment_id, ctx.now_ms())
-        if old is not None:
-            assert ctx.archive.segments is not None
-            ctx.archive.segments.remove(old, missing_ok=True)
-            done.append(old)
-    return done
 
 
 # -- reading certificates -----------------------------------------------------------------------

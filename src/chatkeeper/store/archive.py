@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -70,6 +70,25 @@ class SqlArchive:
             return self.keys(connection)
 
         return ColdStore(connection, self.segments, keys)
+
+    def compact_segments(self, segment_ids: Iterable[str] | None, now: int) -> list[str]:
+        """Rewrite segments that hold blocks the database no longer lists (these, or every one
+        it says is stale), each in its own transaction, then remove their old files; the ids
+        rewritten (``ColdStore.compact``). A purge calls it right after it commits; the daily
+        job calls it for any that a crash left."""
+        if self.segments is None:
+            return []
+        if segment_ids is None:
+            with self.reader() as connection:
+                segment_ids = self.cold(connection).stale_segments()
+        done = []
+        for segment_id in sorted(set(segment_ids)):
+            with self.writer() as writer:
+                old = self.cold(writer.connection).compact(segment_id, now)
+            if old is not None:
+                self.segments.remove(old, missing_ok=True)
+                done.append(old)
+        return done
 
     # -- schema --------------------------------------------------------------------------
 

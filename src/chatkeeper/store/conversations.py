@@ -12,7 +12,7 @@ messages come back to the hot tables, and it is active again.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,15 +73,15 @@ class Conversations:
         self,
         connection: Connection,
         index: SearchIndex,
-        tags_of: Any,
-        thaw: Any,
+        tags_of: Callable[[set[int]], dict[int, set[int]]],
+        thaw: Callable[[list[int]], int],
         *,
         cold: ColdStore | None = None,
     ) -> None:
         self.connection = connection
         self.index = index
-        self._tags_of = tags_of  # callable: set of customer ids -> {customer: set(tag ids)}
-        self._thaw = thaw  # callable: conversation ids -> messages brought back from cold
+        self._tags_of = tags_of  # customer ids -> {customer: tag ids}
+        self._thaw = thaw  # cold conversation ids -> how many messages came back
         self.cold = cold  # where cold conversations' messages are read to re-index them
 
     def resolve(
