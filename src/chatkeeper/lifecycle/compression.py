@@ -71,6 +71,30 @@ def train_dictionary(
     return SegmentDictionary(trained.dict_id(), trained.as_bytes())
 
 
+def write_varint(out: bytearray, value: int) -> None:
+    """Append ``value`` as an unsigned LEB128 varint."""
+    while value >= 0x80:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+
+
+def read_varint(data: bytes, position: int, what: str = "length") -> tuple[int, int]:
+    """The unsigned LEB128 varint at ``position`` and the position after it; ``ValueError``
+    naming ``what`` if it runs past the end (or past 35 bits)."""
+    value = shift = 0
+    end = len(data)
+    while True:
+        if position >= end or shift > 35:
+            raise ValueError(f"{what} runs past the end of the frame")
+        byte = data[position]
+        position += 1
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if byte < 0x80:
+            return value, position
+
+
 class RecordCodec:
     """Frames a conversation's records and compresses them with the dictionary (and back).
 
@@ -92,11 +116,7 @@ class RecordCodec:
         """The compressed frame of ``records``."""
         framed = bytearray()
         for record in records:
-            size = len(record)
-            while size >= 0x80:
-                framed.append((size & 0x7F) | 0x80)
-                size >>= 7
-            framed.append(size)
+            write_varint(framed, len(record))
             framed += record
         return self._compressor.compress(bytes(framed))
 
@@ -109,16 +129,7 @@ class RecordCodec:
         records = []
         position, end = 0, len(framed)
         while position < end:
-            size = shift = 0
-            while True:
-                if position >= end or shift > 35:
-                    raise ValueError("record length runs past the end of the frame")
-                byte = framed[position]
-                position += 1
-                size |= (byte & 0x7F) << shift
-                shift += 7
-                if byte < 0x80:
-                    break
+            size, position = read_varint(framed, position, "record length")
             if position + size > end:
                 raise ValueError("record runs past the end of the frame")
             records.append(framed[position : position + size])

@@ -54,6 +54,7 @@ from chatkeeper.lifecycle import (
     SegmentDictionary,
     train_dictionary,
 )
+from chatkeeper.lifecycle.compression import read_varint, write_varint
 from chatkeeper.lifecycle.errors import SegmentNotInStore
 from chatkeeper.lifecycle.segments import SegmentWriter
 from chatkeeper.store import ids
@@ -104,28 +105,6 @@ def block_context(conversation_pk: int, first: int, last: int, records: int) -> 
     return f"chatkeeper.cold/v1:{conversation_pk}:{first}:{last}:{records}".encode()
 
 
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while value >= 0x80:
-        out.append((value & 0x7F) | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
-
-
-def _read_varint(data: bytes, position: int) -> tuple[int, int]:
-    value = shift = 0
-    while True:
-        if position >= len(data) or shift > 35:
-            raise ValueError("a length runs past the end of the record")
-        byte = data[position]
-        position += 1
-        value |= (byte & 0x7F) << shift
-        shift += 7
-        if byte < 0x80:
-            return value, position
-
-
 def masked_digest(text: str | None) -> bytes:
     """The hex SHA-256 of a row's readable text (``store.original.masked_digest``)."""
     return hashlib.sha256((text or "").encode()).hexdigest().encode()
@@ -157,8 +136,12 @@ def encode_record(
         if plaintext is not None and key is not None:
             form, binary, rest = _sealed_form(row, blob, plaintext, key)
     meta.append(form)
+    out = bytearray()
     encoded = orjson.dumps(meta)
-    return _varint(len(encoded)) + encoded + _varint(len(binary)) + binary + rest
+    write_varint(out, len(encoded))
+    out += encoded
+    write_varint(out, len(binary))
+    return bytes(out + binary + rest)
 
 
 def _sealed_form(
@@ -231,10 +214,10 @@ def decode_record(
     data: bytes, conversation_pk: int, previous: dict[str, Any] | None = None
 ) -> ColdMessage:
     """One cold record back as a message row (``previous``: the row before it in its block)."""
-    length, position = _read_varint(data, 0)
+    length, position = read_varint(data, 0, "a record's length")
     meta = orjson.loads(data[position : position + length])
     position += length
-    size, position = _read_varint(data, position)
+    size, position = read_varint(data, position, "a record's length")
     binary = bytes(data[position : position + size])
     rest = bytes(data[position + size :])
     form = meta.pop()
