@@ -235,7 +235,8 @@ def take_offline(
             writer.thaw([row["conversation_pk"]], ctx.now_ms())
             row = _reached(ctx, actor, permit, conn, message_id, platform)
         # Blocks it was thawed from still hold the original: they go with their segment's rewrite.
-        segments = writer.cold.drop([row["conversation_pk"]], []) if writer.cold else set()
+        dropped = writer.cold.drop([row["conversation_pk"]], []) if writer.cold else []
+        segments = {block.segment_id for block in dropped}
         target = f"{row['platform']}:{row['message_id']}"
         if span is None:
             removed = ctx.archive.drop_original(conn, row["id"], None, None)

@@ -190,7 +190,6 @@ def _shred(ctx: Context, conn: Connection, facts: dict[int, dict[str, Any]], now
     cold = ctx.archive.cold(conn)
     for start in range(0, len(pks), _CHUNK):
         chunk = pks[start : start + _CHUNK]
-        out.cold_blocks += len(cold.blocks_of(chunk, thawed=True))
         messages = rows.message_rows(conn, chunk, cold)
         indexed = {pk for pk in chunk if facts[pk]["state"] != State.RECYCLE_BIN}
         documents = rows.index_documents(
@@ -222,7 +221,9 @@ def _shred(ctx: Context, conn: Connection, facts: dict[int, dict[str, Any]], now
             )
         out.messages += len(messages)
         message_ids = [m[0] for m in messages]
-        out.segments |= cold.drop(chunk, message_ids)
+        dropped = cold.drop(chunk, message_ids)
+        out.cold_blocks += len(dropped)
+        out.segments |= {block.segment_id for block in dropped}
         out.vault += rows.delete_content(conn, chunk, message_ids)
     out.keys = sorted(
         k for _, k in rows.conversation_keys(conn, [f["ref"] for f in facts.values()])

@@ -342,10 +342,7 @@ class SqlArchive:
     ) -> list[tuple[Any, ...]]:
         """``message_row``'s columns for a cold message with this platform id."""
         cold = self.cold(connection)
-        platforms = {
-            int(row[0]): str(row[1])
-            for row in connection.exec_driver_sql("SELECT id, code FROM platforms")
-        }
+        platforms = cold.platforms()
         out = []
         for platform_id, code in platforms.items():
             if platform and code != platform:

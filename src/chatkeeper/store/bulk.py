@@ -36,6 +36,24 @@ def select_in(
             yield tuple(row)
 
 
+def execute_in(
+    connection: Connection,
+    sql: str,
+    values: Sequence[Any],
+    leading: Sequence[Any] = (),
+) -> int:
+    """Run ``sql`` (an UPDATE or DELETE holding ``{params}`` where the IN list goes, ``{p}`` for
+    each leading parameter) for every chunk of ``values``; the rows it changed."""
+    mark = _mark(connection)
+    done = 0
+    for start in range(0, len(values), CHUNK):
+        chunk = values[start : start + CHUNK]
+        statement = sql.replace("{p}", mark).replace("{params}", ",".join([mark] * len(chunk)))
+        result = connection.exec_driver_sql(statement, (*leading, *chunk))
+        done += max(int(result.rowcount or 0), 0)
+    return done
+
+
 def insert_many(
     connection: Connection, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
 ) -> None:

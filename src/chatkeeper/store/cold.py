@@ -58,7 +58,7 @@ from chatkeeper.lifecycle.compression import read_varint, write_varint
 from chatkeeper.lifecycle.errors import SegmentNotInStore
 from chatkeeper.lifecycle.segments import SegmentWriter
 from chatkeeper.store import ids
-from chatkeeper.store.bulk import insert_many, select_in
+from chatkeeper.store.bulk import execute_in, insert_many, select_in, update_many
 from chatkeeper.store.keys import KeyStore
 from chatkeeper.store.original import derived_salt
 
@@ -534,14 +534,8 @@ class ColdStore:
         return [(pk, *found[pk]) for pk in pks if pk in found]
 
     def _set_state(self, pks: Sequence[int], state: str, now: int) -> None:
-        mark = "?" if self._qmark else "%s"
-        for start in range(0, len(pks), 900):
-            chunk = pks[start : start + 900]
-            self.connection.exec_driver_sql(
-                f"UPDATE conversations SET state = {mark}, updated_at = {mark} "
-                f"WHERE id IN ({','.join([mark] * len(chunk))})",
-                (state, now, *chunk),
-            )
+        execute_in(self.connection, "UPDATE conversations SET state = {p}, updated_at = {p} "
+                   "WHERE id IN ({params})", pks, (state, now))  # fmt: skip
 
     def hot_rows(self, conversation_pks: Sequence[int]) -> list[dict[str, Any]]:
         """The conversations' hot message rows (``COLUMNS`` and ``platform``), in conversation
@@ -636,20 +630,11 @@ class ColdStore:
             # By id: a message another transaction stored meanwhile (PostgreSQL and MariaDB do
             # not serialise writers) stays hot rather than going without a copy in the block.
             moved_ids = [row[0] for row in cold_rows]
-            for start in range(0, len(moved_ids), 900):
-                chunk = moved_ids[start : start + 900]
-                marks = ",".join(["?" if self._qmark else "%s"] * len(chunk))
-                self.connection.exec_driver_sql(
-                    f"DELETE FROM messages WHERE id IN ({marks})", tuple(chunk)
-                )
+            execute_in(self.connection, "DELETE FROM messages WHERE id IN ({params})", moved_ids)
         except BaseException:
             self.segments.remove(segment_id, missing_ok=True)
             raise
         return taken, segment_id, info.size, hot, len(cold_rows)
-
-    @property
-    def _qmark(self) -> bool:
-        return self.connection.dialect.paramstyle == "qmark"
 
     def _records(self, rows: Sequence[dict[str, Any]]) -> list[bytes]:
         """A conversation's rows (id order) as the records of its block."""
@@ -676,53 +661,34 @@ class ColdStore:
         blocks = self.blocks_of(conversation_pks)
         if not blocks:
             return 0
-        platforms = {
-            int(row[0]): str(row[1])
-            for row in self.connection.exec_driver_sql("SELECT id, code FROM platforms")
-        }
         messages = [m for _, ms in self.read(blocks) for m in ms]
-        self.ciphertexts(messages, platforms)
+        self.ciphertexts(messages, self.platforms())
         messages.sort(key=lambda m: m.row["id"])
         insert_many(
             self.connection, "messages", COLUMNS,
             [tuple(m.row[c] for c in COLUMNS) for m in messages],
         )  # fmt: skip
         self._forget([m.row["id"] for m in messages])
-        self.connection.exec_driver_sql(
-            "UPDATE cold_blocks SET state = 'thawed' WHERE id IN ({})".format(
-                ",".join(str(b.id) for b in blocks)
-            )
-        )
-        pks = sorted({b.conversation_id for b in blocks})
-        mark = "?" if self._qmark else "%s"
-        self.connection.exec_driver_sql(
-            f"UPDATE conversations SET state = 'active', updated_at = {mark} "
-            f"WHERE state = 'archived' AND id IN ({','.join([mark] * len(pks))})",
-            (now, *pks),
-        )
+        execute_in(self.connection, "UPDATE cold_blocks SET state = 'thawed' "
+                   "WHERE id IN ({params})", [b.id for b in blocks])  # fmt: skip
+        execute_in(self.connection, "UPDATE conversations SET state = 'active', updated_at = {p} "
+                   "WHERE state = 'archived' AND id IN ({params})",
+                   sorted({b.conversation_id for b in blocks}), (now,))  # fmt: skip
         return len(messages)
 
     def _forget(self, message_ids: Sequence[int]) -> None:
-        mark = "?" if self._qmark else "%s"
-        for start in range(0, len(message_ids), 900):
-            chunk = message_ids[start : start + 900]
-            self.connection.exec_driver_sql(
-                f"DELETE FROM cold_messages WHERE id IN ({','.join([mark] * len(chunk))})",
-                tuple(chunk),
-            )
+        execute_in(self.connection, "DELETE FROM cold_messages WHERE id IN ({params})",
+                   message_ids)  # fmt: skip
 
-    def drop(self, conversation_pks: Iterable[int], message_ids: Sequence[int]) -> set[str]:
+    def drop(self, conversation_pks: Iterable[int], message_ids: Sequence[int]) -> list[Block]:
         """Forget every block (live or thawed) of the conversations and their messages' rows;
-        the segments to rewrite once this transaction commits (:meth:`compact`)."""
+        the blocks forgotten, whose segments are to be rewritten once this transaction commits
+        (:meth:`compact`)."""
         blocks = self.blocks_of(conversation_pks, thawed=True)
         self._forget(message_ids)
-        if blocks:
-            self.connection.exec_driver_sql(
-                "DELETE FROM cold_blocks WHERE id IN ({})".format(
-                    ",".join(str(b.id) for b in blocks)
-                )
-            )
-        return {b.segment_id for b in blocks}
+        execute_in(self.connection, "DELETE FROM cold_blocks WHERE id IN ({params})",
+                   [b.id for b in blocks])  # fmt: skip
+        return blocks
 
     # -- segments --------------------------------------------------------------------------
 
@@ -743,13 +709,10 @@ class ColdStore:
             self.connection, f"{_SELECT_BLOCKS} WHERE segment_id IN ({{params}})", [segment_id]
         )
         kept = sorted((_block(row) for row in rows), key=lambda b: b.offset)
-        listed = self.connection.exec_driver_sql(
-            "SELECT blocks FROM cold_segments WHERE id = {}".format("?" if self._qmark else "%s"),
-            (segment_id,),
-        ).first()
+        listed = next(select_in(self.connection, "SELECT blocks FROM cold_segments WHERE id IN"
+                                " ({params})", [segment_id]), None)  # fmt: skip
         if listed is None or int(listed[0]) == len(kept):
             return None
-        mark = "?" if self._qmark else "%s"
         if kept:
             new_id = "-".join([*segment_id.split("-")[:2], secrets.token_hex(4)])
             info = self.segments.copy_without(
@@ -760,17 +723,18 @@ class ColdStore:
                             ("id", "dictionary_id", "size", "blocks", "created_at"),
                             [(new_id, info.dictionary_id, info.size, len(kept), now)])  # fmt: skip
                 moved = {entry.conversation_id: entry for entry in info.entries}
-                self.connection.exec_driver_sql(
-                    f"UPDATE cold_blocks SET segment_id = {mark}, byte_offset = {mark}, "
-                    f"byte_length = {mark} WHERE id = {mark}",
+                update_many(
+                    self.connection,
+                    "UPDATE cold_blocks SET segment_id = {p}, byte_offset = {p}, "
+                    "byte_length = {p} WHERE id = {p}",
                     [(new_id, moved[str(b.conversation_id)].offset,
                       moved[str(b.conversation_id)].length, b.id) for b in kept],
                 )  # fmt: skip
             except BaseException:
                 self.segments.remove(new_id, missing_ok=True)
                 raise
-        self.connection.exec_driver_sql(
-            f"DELETE FROM cold_segments WHERE id = {mark}", (segment_id,)
+        execute_in(
+            self.connection, "DELETE FROM cold_segments WHERE id IN ({params})", [segment_id]
         )
         return segment_id
 

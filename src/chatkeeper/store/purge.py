@@ -17,7 +17,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Connection
 
 from chatkeeper.search import filter_token
-from chatkeeper.store.bulk import CHUNK, insert_many, select_in
+from chatkeeper.store.bulk import CHUNK, execute_in, insert_many, select_in
 from chatkeeper.store.cold import ColdStore
 from chatkeeper.store.ledger import MESSAGES_LOG
 from chatkeeper.store.search import ConversationMeta, SearchIndex, document
@@ -47,22 +47,6 @@ _BY_CONVERSATION = (
 def _chunks(values: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
     for start in range(0, len(values), size):
         yield values[start : start + size]
-
-
-def _marks(connection: Connection, count: int) -> str:
-    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-    return ",".join([mark] * count)
-
-
-def delete_in(connection: Connection, sql: str, values: Sequence[Any]) -> int:
-    """Run ``sql`` (``{params}`` where the IN list goes) for every chunk; rows deleted."""
-    done = 0
-    for chunk in _chunks(values):
-        result = connection.exec_driver_sql(
-            sql.replace("{params}", _marks(connection, len(chunk))), tuple(chunk)
-        )
-        done += max(int(result.rowcount or 0), 0)
-    return done
 
 
 # -- conversations ----------------------------------------------------------------------------
@@ -285,45 +269,45 @@ def conversation_keys(connection: Connection, refs: Sequence[str]) -> list[tuple
 
 def destroy_keys(connection: Connection, key_ids: Sequence[str], now: int) -> None:
     """Crypto-shred: clear the wrapped material and record when (``store.keys``' contract)."""
-    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-    for chunk in _chunks(sorted(set(key_ids))):
-        connection.exec_driver_sql(
-            f"UPDATE data_keys SET wrapped = NULL, destroyed_at = {mark} "
-            f"WHERE destroyed_at IS NULL AND key_id IN ({_marks(connection, len(chunk))})",
-            (now, *chunk),
-        )
+    execute_in(
+        connection,
+        "UPDATE data_keys SET wrapped = NULL, destroyed_at = {p} "
+        "WHERE destroyed_at IS NULL AND key_id IN ({params})",
+        sorted(set(key_ids)),
+        (now,),
+    )
 
 
 def delete_content(connection: Connection, pks: Sequence[int], message_ids: Sequence[int]) -> int:
     """Delete the messages and every row that holds something of them or of the conversations
     (vault entries, risk marks, recalls, consents, class, deadline, agents, reviews); the
     number of vault entries deleted."""
-    vault = delete_in(
+    vault = execute_in(
         connection, "DELETE FROM pii_vault WHERE message_id IN ({params})", message_ids
     )
     for table in _BY_MESSAGE[1:]:
-        delete_in(connection, f"DELETE FROM {table} WHERE message_id IN ({{params}})", message_ids)
-    delete_in(connection, "DELETE FROM messages WHERE id IN ({params})", message_ids)
+        execute_in(connection, f"DELETE FROM {table} WHERE message_id IN ({{params}})", message_ids)
+    execute_in(connection, "DELETE FROM messages WHERE id IN ({params})", message_ids)
     conversation_pks = sorted(set(pks))
-    vault += delete_in(
+    vault += execute_in(
         connection, "DELETE FROM pii_vault WHERE conversation_id IN ({params})", conversation_pks
     )
     for table in _BY_CONVERSATION[1:]:
-        delete_in(
+        execute_in(
             connection,
             f"DELETE FROM {table} WHERE conversation_id IN ({{params}})",
             conversation_pks,
         )
-    delete_in(
+    execute_in(
         connection,
         "DELETE FROM review_steps WHERE item_id IN (SELECT id FROM review_items"
         " WHERE conversation_id IN ({params}))",
         conversation_pks,
     )
-    delete_in(
+    execute_in(
         connection, "DELETE FROM review_items WHERE conversation_id IN ({params})", conversation_pks
     )
-    delete_in(
+    execute_in(
         connection, "DELETE FROM recycle_bin WHERE conversation_id IN ({params})", conversation_pks
     )
     return vault
