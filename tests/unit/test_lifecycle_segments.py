@@ -211,46 +211,37 @@ class TestPurgeByRewrite:
         self, store: LocalSegmentStore, dictionary: SegmentDictionary, keys: Keys
     ) -> None:
         info = write(store, dictionary, keys)
-        path = store.path("seg-1")
-        old = path.read_bytes()
+        old = store.path("seg-1").read_bytes()
         purged = ("c2026-000010", "c2026-000011")
         blocks = {e.conversation_id: old[e.offset : e.offset + e.length] for e in info.entries}
-        result = store.purge("seg-1", [*purged, "c-not-here"])
-        assert result.removed == purged
-        assert result.missing == ("c-not-here",)
-        new = path.read_bytes()
+        keep = [c for c in CONVERSATIONS if c not in purged]
+        result = store.copy_without("seg-1", "seg-2", keep)
+        store.remove("seg-1")
+        new = store.path("seg-2").read_bytes()
         for conversation_id in purged:
             assert blocks[conversation_id] not in new
             assert conversation_id.encode() not in new  # nor its id in the index
-        assert result.segment is not None
-        assert len(new) == result.segment.size
+        assert len(new) == result.size
         assert len(new) == len(old) - sum(len(blocks[c]) + 1 + len(c) + 48 for c in purged)
-        with store.open("seg-1") as reader:
-            assert list(reader.entries) == [c for c in CONVERSATIONS if c not in purged]
+        with store.open("seg-2") as reader:
+            assert list(reader.entries) == keep
             for conversation_id in reader.entries:
                 assert reader.read(conversation_id, keys.unseal) == CONVERSATIONS[conversation_id]
                 assert blocks[conversation_id] in new  # copied byte for byte, no key needed
-            assert reader.info == result.segment
-        assert [p.name for p in store.directory.iterdir()] == ["seg-1.cks"]
+            assert reader.info == result
+        assert [p.name for p in store.directory.iterdir()] == ["seg-2.cks"]
 
-    def test_purging_again_changes_nothing(
+    def test_a_rewrite_never_overwrites_a_segment_nor_keeps_what_is_not_there(
         self, store: LocalSegmentStore, dictionary: SegmentDictionary, keys: Keys
     ) -> None:
         write(store, dictionary, keys)
-        store.purge("seg-1", ["c2026-000010"])
         before = store.path("seg-1").read_bytes()
-        result = store.purge("seg-1", ["c2026-000010"])
-        assert (result.removed, result.missing) == ((), ("c2026-000010",))
+        with pytest.raises(SegmentError, match="never overwritten"):
+            store.copy_without("seg-1", "seg-1", ["c2026-000001"])
+        with pytest.raises(ConversationNotInSegment):
+            store.copy_without("seg-1", "seg-2", ["c-not-here"])
         assert store.path("seg-1").read_bytes() == before
-
-    def test_a_segment_purged_empty_is_removed(
-        self, store: LocalSegmentStore, dictionary: SegmentDictionary, keys: Keys
-    ) -> None:
-        write(store, dictionary, keys)
-        result = store.purge("seg-1", CONVERSATIONS)
-        assert result.segment is None
-        assert len(result.removed) == len(CONVERSATIONS)
-        assert store.segment_ids() == []
+        assert store.segment_ids() == ["seg-1"]
 
     def test_a_damaged_block_is_not_copied_into_the_rewrite(
         self, store: LocalSegmentStore, dictionary: SegmentDictionary, keys: Keys
@@ -260,7 +251,7 @@ class TestPurgeByRewrite:
         flip(store.path("seg-1"), entry.offset + 5)
         before = store.path("seg-1").read_bytes()
         with pytest.raises(SegmentCorrupt, match=f"offset {entry.offset}"):
-            store.purge("seg-1", ["c2026-000001"])
+            store.copy_without("seg-1", "seg-2", list(CONVERSATIONS))
         assert store.path("seg-1").read_bytes() == before
         assert store.segment_ids() == ["seg-1"]
 

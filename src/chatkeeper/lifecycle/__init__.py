@@ -52,7 +52,7 @@ from chatkeeper.lifecycle.schedule import (
     next_after,
     parse_cron,
 )
-from chatkeeper.lifecycle.segment_store import LocalSegmentStore, PurgeResult
+from chatkeeper.lifecycle.segment_store import LocalSegmentStore
 from chatkeeper.lifecycle.segments import (
     FileSource,
     IndexEntry,
@@ -86,7 +86,6 @@ __all__ = [
     "LifecycleSettings",
     "LocalSegmentStore",
     "Plan",
-    "PurgeResult",
     "RangeSource",
     "Reason",
     "RecordCodec",

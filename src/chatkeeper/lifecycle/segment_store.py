@@ -4,14 +4,13 @@ Each segment is one file, ``<segment id>.cks``. Writing goes to a hidden tempora
 same folder, which is flushed and ``fsync``-ed and then linked into place: a segment appears
 whole or not at all, and an existing segment is never overwritten by a new write.
 
-Purging conversations from a segment rewrites it: the blocks of every other conversation are
-copied byte for byte (sealed and compressed as they are, so no key is needed and their index
-entries keep their checksums), the new file is ``fsync``-ed and atomically renamed over the old
-one, and the folder is ``fsync``-ed. Afterwards no byte of a purged block is in the file; the
-filesystem may keep the freed blocks on disk until it reuses them, which is why every block is
-also sealed under the conversation's own data key, destroyed at purge (crypto-shredding).
-Offsets of the remaining conversations change, so callers that keep index entries must take
-the new ones from the result.
+Purging conversations from a segment rewrites it (:meth:`LocalSegmentStore.copy_without`): the
+blocks of every other conversation are copied byte for byte into a new segment (sealed and
+compressed as they are, so no key is needed and their checksums stay), which is ``fsync``-ed and
+linked into place; the caller points its index entries at the new segment and then removes the
+old one. Afterwards no byte of a purged block is in any file; the filesystem may keep the freed
+blocks on disk until it reuses them, which is why every block is also sealed under the
+conversation's own data key, destroyed at purge (crypto-shredding).
 """
 
 from __future__ import annotations
@@ -21,7 +20,7 @@ import re
 import secrets
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import BinaryIO, NamedTuple, TypeVar
+from typing import BinaryIO, TypeVar
 
 from chatkeeper.lifecycle.compression import DEFAULT_LEVEL, RecordCodec, SegmentDictionary
 from chatkeeper.lifecycle.errors import SegmentError, SegmentNotInStore
@@ -36,15 +35,6 @@ from chatkeeper.lifecycle.segments import (
 SUFFIX = ".cks"
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 _T = TypeVar("_T")
-
-
-class PurgeResult(NamedTuple):
-    """What a purge did: the segment afterwards (``None`` if it became empty and was removed),
-    the conversations removed, and those asked for that the segment did not hold."""
-
-    segment: SegmentInfo | None
-    removed: tuple[str, ...]
-    missing: tuple[str, ...]
 
 
 class LocalSegmentStore:
@@ -92,7 +82,7 @@ class LocalSegmentStore:
             entries, size = writer.finish()
             return SegmentInfo(segment_id, size, dictionary.id, entries)
 
-        return self._atomic(target, fill, replace=False)
+        return self._atomic(target, fill)
 
     def write_with(
         self,
@@ -115,7 +105,7 @@ class LocalSegmentStore:
             entries, size = writer.finish()
             return SegmentInfo(segment_id, size, dictionary.id, entries)
 
-        return self._atomic(target, write, replace=False)
+        return self._atomic(target, write)
 
     def copy_without(self, segment_id: str, new_id: str, keep: Sequence[str]) -> SegmentInfo:
         """Write segment ``new_id`` holding only the blocks of ``keep`` from ``segment_id``,
@@ -134,7 +124,7 @@ class LocalSegmentStore:
                 entries, size = writer.finish()
                 return SegmentInfo(new_id, size, reader.dictionary.id, entries)
 
-            return self._atomic(self.path(new_id), write, replace=False)
+            return self._atomic(self.path(new_id), write)
 
     def dictionary_path(self, dictionary_id: int) -> Path:
         """The file of a dictionary kept apart from its segments."""
@@ -188,35 +178,6 @@ class LocalSegmentStore:
             source.close()
             raise
 
-    def purge(self, segment_id: str, conversation_ids: Iterable[str]) -> PurgeResult:
-        """Rewrite ``segment_id`` without ``conversation_ids`` (see the module docstring).
-
-        Ids the segment does not hold are reported as missing, not refused, so that a purge
-        interrupted after the rename can simply be run again. A segment left empty is removed.
-        """
-        wanted = set(conversation_ids)
-        with self.open(segment_id) as reader:
-            removed = tuple(c for c in reader.entries if c in wanted)
-            missing = tuple(sorted(wanted - set(removed)))
-            if not removed:
-                return PurgeResult(reader.info, (), missing)
-            kept = [e for e in reader.entries.values() if e.conversation_id not in wanted]
-            if not kept:
-                self.remove(segment_id)
-                return PurgeResult(None, removed, missing)
-
-            def fill(handle: BinaryIO) -> SegmentInfo:
-                writer = SegmentWriter(handle, reader.dictionary, embed=reader.embedded)
-                for entry in kept:
-                    writer.add_sealed(
-                        entry.conversation_id, reader.read_block(entry), entry.records
-                    )
-                entries, size = writer.finish()
-                return SegmentInfo(segment_id, size, reader.dictionary.id, entries)
-
-            info = self._atomic(self.path(segment_id), fill, replace=True)
-        return PurgeResult(info, removed, missing)
-
     def remove(self, segment_id: str, *, missing_ok: bool = False) -> None:
         """Delete a segment file (every conversation in it has been purged)."""
         try:
@@ -229,7 +190,7 @@ class LocalSegmentStore:
             ) from None
         self._sync_directory()
 
-    def _atomic(self, target: Path, fill: Callable[[BinaryIO], _T], *, replace: bool) -> _T:
+    def _atomic(self, target: Path, fill: Callable[[BinaryIO], _T]) -> _T:
         self.directory.mkdir(parents=True, exist_ok=True)
         temporary = self.directory / f".{target.name}.{secrets.token_hex(6)}.tmp"
         try:
@@ -237,15 +198,12 @@ class LocalSegmentStore:
                 result = fill(handle)
                 handle.flush()
                 os.fsync(handle.fileno())
-            if replace:
-                os.replace(temporary, target)
-            else:
-                try:
-                    os.link(temporary, target)  # fails if the target exists: never overwrite
-                except FileExistsError:
-                    raise SegmentError(
-                        f"segment {target.name} already exists; segments are never overwritten"
-                    ) from None
+            try:
+                os.link(temporary, target)  # fails if the target exists: never overwrite
+            except FileExistsError:
+                raise SegmentError(
+                    f"segment {target.name} already exists; segments are never overwritten"
+                ) from None
         finally:
             temporary.unlink(missing_ok=True)
         self._sync_directory()
