@@ -102,3 +102,20 @@ def expected(records: list[dict[str, Any]], query: str, **filters: Any) -> set[s
             continue
         found.add(r["message_id"])
     return found
+
+
+def as_stored(ctx: Any, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The records as the archive searches them, after ingest: the stored (masked) text, and the
+    stored service type (classification may have given another than the source did)."""
+    with ctx.archive.reader() as connection:
+        stored = dict(connection.exec_driver_sql("SELECT external_id, text FROM messages").all())
+        types = dict(
+            connection.exec_driver_sql(
+                "SELECT m.external_id, s.code FROM messages m JOIN conversations c"
+                " ON c.id = m.conversation_id JOIN service_types s ON s.id = c.service_type_id"
+            ).all()
+        )
+    return [
+        {**r, "text": stored[r["message_id"]], "service_type": types.get(r["message_id"])}
+        for r in records
+    ]

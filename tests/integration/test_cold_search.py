@@ -77,18 +77,7 @@ def loaded(ctx: Context, tmp_path: Path) -> tuple[Context, list[dict[str, Any]]]
     records = corpus.build(COUNT)
     report = ingest_files(ctx, SYSTEM, [write_jsonl(tmp_path / "c.jsonl", records)], "jsonl")
     assert report.ingested == COUNT
-    with ctx.archive.reader() as connection:
-        stored = dict(connection.exec_driver_sql("SELECT external_id, text FROM messages").all())
-        types = dict(
-            connection.exec_driver_sql(
-                "SELECT m.external_id, s.code FROM messages m JOIN conversations c"
-                " ON c.id = m.conversation_id JOIN service_types s ON s.id = c.service_type_id"
-            ).all()
-        )
-    masked = [
-        {**r, "text": stored[r["message_id"]], "service_type": types.get(r["message_id"])}
-        for r in records
-    ]
+    masked = corpus.as_stored(ctx, records)
     add_user(ctx, SYSTEM, "sup1", "supervisor", PASSWORD, ["售后服务部"], [])
     return ctx, masked
 

@@ -79,18 +79,7 @@ def loaded(ctx: Context, tmp_path: Path) -> tuple[Context, list[dict[str, Any]]]
     # What is searched is the stored text, in which personal data is masked: the scan reads it.
     # Classification may have given a conversation another service type than its source did
     # (a complaint rule overrides it): the scan reads the stored one.
-    with ctx.archive.reader() as connection:
-        stored = dict(connection.exec_driver_sql("SELECT external_id, text FROM messages").all())
-        types = dict(
-            connection.exec_driver_sql(
-                "SELECT m.external_id, s.code FROM messages m JOIN conversations c"
-                " ON c.id = m.conversation_id JOIN service_types s ON s.id = c.service_type_id"
-            ).all()
-        )
-    masked = [
-        {**r, "text": stored[r["message_id"]], "service_type": types.get(r["message_id"])}
-        for r in records
-    ]
+    masked = corpus.as_stored(ctx, records)
     assert sum(m["text"] != r["text"] for m, r in zip(masked, records, strict=True)) > 100
     return ctx, masked
 
