@@ -8,8 +8,8 @@
    ``messages`` table and its two indexes, read from SQLite's ``dbstat`` after ``VACUUM``.
    Rows that stay put in both states (index entries, vault entries, ledger nodes, keys) are
    left out of both sides; the whole data folder per message is reported too.
-3. Moves every conversation to cold storage the way the daily job does (segments of
-   ``lifecycle.segment_mb``, one transaction each), timing it.
+3. Moves every conversation to cold storage with the daily job's step (a segment per service day
+   up to ``lifecycle.segment_mb``, one transaction each: ``move_to_cold``), timing it.
 4. **Cold bytes per message**: the segment files and the kept-apart dictionary in the blob
    store, plus the database rows cold storage keeps (``cold_blocks``, ``cold_messages``, their
    indexes, ``cold_segments``, ``cold_dictionaries``), again after ``VACUUM``. The target of the
@@ -38,6 +38,7 @@ from chatkeeper.domain import Actor
 from chatkeeper.services import Context, open_context
 from chatkeeper.services.conversations import show_conversation
 from chatkeeper.services.ingest import ingest_files
+from chatkeeper.services.lifecycle import move_to_cold
 from chatkeeper.services.search import SearchRequest, search
 
 ACTOR = Actor("bench", frozenset({"system"}))
@@ -83,18 +84,8 @@ def bench_cold(data: Path, folder: Path) -> dict[str, Any]:
         folder_hot = folder_bytes(folder)
         with ctx.archive.reader() as connection:
             pks = [int(r[0]) for r in connection.exec_driver_sql("SELECT id FROM conversations")]
-        ctx.load_keys()
         started = time.perf_counter()
-        segments = 0
-        pending = pks
-        max_bytes = ctx.settings.lifecycle.segment_mb * 1024 * 1024
-        while pending:
-            with ctx.archive.writer() as writer:
-                taken, moved = ctx.archive.cold(writer.connection).archive_segment(
-                    "cold-bench", pending, ctx.now_ms(), max_bytes=max_bytes
-                )
-            segments += len(moved.segments)
-            pending = pending[max(taken, 1) :]
+        segments = move_to_cold(ctx, ACTOR, pks)["segments"]
         move_seconds = time.perf_counter() - started
         cold_messages = _count(ctx, "SELECT count(*) FROM cold_messages")
         assert cold_messages == messages, (cold_messages, messages)

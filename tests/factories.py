@@ -65,18 +65,14 @@ def write_csv(path: Path, records: Iterable[dict[str, Any]], columns: list[str])
 def make_cold(ctx: Any, conversation_ids: Iterable[str] | None = None) -> list[int]:
     """Move conversations (platform external ids; every active one if ``None``) into cold
     storage now, as the daily job does for those past ``cold_after_days``; their database ids."""
-    ctx.load_keys()
+    from chatkeeper.domain import Actor
+    from chatkeeper.services.lifecycle import move_to_cold
+
     with ctx.archive.reader() as connection:
         rows = connection.exec_driver_sql(
             "SELECT id, external_id FROM conversations WHERE state = 'active' ORDER BY id"
         ).all()
     wanted = None if conversation_ids is None else set(conversation_ids)
     pks = [int(pk) for pk, external in rows if wanted is None or external in wanted]
-    pending = pks
-    while pending:
-        with ctx.archive.writer() as writer:
-            taken, _ = ctx.archive.cold(writer.connection).archive_segment(
-                "cold-test", pending, ctx.now_ms(), max_bytes=8 << 20
-            )
-        pending = pending[max(taken, 1) :]
+    move_to_cold(ctx, Actor("tests", frozenset({"system"})), pks)
     return pks

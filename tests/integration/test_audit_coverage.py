@@ -295,6 +295,7 @@ def test_the_list_names_every_service_operation() -> None:
         "chatkeeper.services.purge.purged_leaves",  # read by verify_ledger, which audits
         "chatkeeper.services.lifecycle.run_lifecycle",
         "chatkeeper.services.lifecycle.lifecycle_status",
+        "chatkeeper.services.lifecycle.move_to_cold",  # each segment: conversation.archived
         "chatkeeper.services.lifecycle.lifecycle_settings",  # configuration, no data
         "chatkeeper.services.scheduler.run_scheduler",  # each run: lifecycle.ran
         "chatkeeper.services.erasure.erase_person",

@@ -12,7 +12,7 @@ happen.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
@@ -156,7 +156,7 @@ def _act(
     if to_purge:
         certificate = purge(ctx, actor, to_purge, reason="recycle-bin window elapsed")
         out["certificate"] = certificate.get("id") if isinstance(certificate, dict) else None
-    out["cold"] = _archive(ctx, actor, to_cold)
+    out["cold"] = move_to_cold(ctx, actor, to_cold)
     # Segments a crash left holding purged blocks:
     out["cold"]["segments_rewritten"] = len(ctx.archive.compact_segments(None, ctx.now_ms()))
     with ctx.archive.reader() as connection:
@@ -164,9 +164,12 @@ def _act(
     return out
 
 
-def _archive(ctx: Context, actor: Actor, pks: list[int]) -> dict[str, Any]:
-    """Move conversations to cold segments, one segment (one transaction, one audit event) at a
-    time, a segment per service day (in the lifecycle time zone) up to ``segment_mb``."""
+def move_to_cold(ctx: Context, actor: Actor, pks: Sequence[int]) -> dict[str, Any]:
+    """Move conversations (database ids; those not active are skipped) to cold segments, one
+    segment (one transaction, one ``conversation.archived`` audit event) at a time, a segment
+    per service day (in the lifecycle time zone) up to ``segment_mb``: the daily job's step,
+    for those whose ``cold_after_days`` passed."""
+    authorize(ctx, actor, "lifecycle.run")
     totals = {"conversations": 0, "messages": 0, "bytes": 0, "segments": 0}
     if not pks:
         return totals
