@@ -385,6 +385,9 @@ class ColdStore:
 
     def read(self, blocks: Sequence[Block]) -> Iterator[tuple[Block, list[ColdMessage]]]:
         """Each block with its messages, in id order (one ranged read per block)."""
+        if not blocks:
+            return
+        platforms = self.platforms()
         by_segment: dict[str, list[Block]] = {}
         for block in blocks:
             by_segment.setdefault(block.segment_id, []).append(block)
@@ -406,7 +409,6 @@ class ColdStore:
                                             block.last_message_id, block.records)  # fmt: skip
                     records = reader.read_entry(block.entry, _opener(key, context))
                     messages = decode_records(records, block.conversation_id)
-                    platforms = self.platforms()
                     for m in messages:
                         if m.flags:
                             restore(m, self._key(m.row["key_id"]), platforms[m.row["platform_id"]])
