@@ -39,7 +39,7 @@ class Context:
 
     @property
     def data_dir(self) -> Path:
-        """The data folder (database for SQLite, keys, rejects files, later blobs)."""
+        """The data folder (database for SQLite, keys, rejects files, cold segments by default)."""
         return self.settings.data_dir
 
     def load_keys(self, *, create: bool = False) -> None:
